@@ -1,0 +1,111 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::ApiJson;
+use crate::apps::{self, App, AppDraft, AppSpec, EnvDraft};
+use crate::auth::CurrentUser;
+use crate::error::Result;
+use crate::state::AppState;
+
+/// The JSON body of create/update. Numbers may be sent as numbers or strings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppRequest {
+    #[serde(default)]
+    name: Option<String>,
+    repo_url: String,
+    #[serde(default)]
+    branch: Option<String>,
+    #[serde(default)]
+    dockerfile: Option<String>,
+    #[serde(default)]
+    build_context: Option<String>,
+    #[serde(default)]
+    port: Option<Value>,
+    #[serde(default)]
+    health_path: Option<String>,
+    #[serde(default)]
+    replicas: Option<Value>,
+    #[serde(default)]
+    env: Vec<EnvDraft>,
+}
+
+fn text(value: Option<Value>) -> String {
+    match value {
+        Some(Value::String(s)) => s,
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+impl AppRequest {
+    fn into_draft(self, name: Option<&str>) -> AppDraft {
+        AppDraft {
+            name: name.map(str::to_owned).or(self.name).unwrap_or_default(),
+            repo_url: self.repo_url,
+            branch: self.branch.unwrap_or_default(),
+            dockerfile: self.dockerfile.unwrap_or_default(),
+            build_context: self.build_context.unwrap_or_default(),
+            port: text(self.port),
+            health_path: self.health_path.unwrap_or_default(),
+            replicas: text(self.replicas),
+            env: self.env,
+        }
+    }
+}
+
+pub async fn list(State(state): State<AppState>, _user: CurrentUser) -> Result<ApiJson<Vec<App>>> {
+    Ok(ApiJson(apps::list_apps(&state.db).await?))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(name): Path<String>,
+) -> Result<ApiJson<App>> {
+    Ok(ApiJson(apps::get_app(&state.db, &name).await?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    ApiJson(request): ApiJson<AppRequest>,
+) -> Result<(StatusCode, ApiJson<App>)> {
+    let spec = AppSpec::parse(&request.into_draft(None)).map_err(crate::Error::Validation)?;
+    let app = apps::create_app(&state.db, &state.secrets, &spec).await?;
+    tracing::info!(app = %app.name, "app created");
+    Ok((StatusCode::CREATED, ApiJson(app)))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(name): Path<String>,
+    ApiJson(request): ApiJson<AppRequest>,
+) -> Result<ApiJson<App>> {
+    apps::get_app(&state.db, &name).await?;
+    if let Some(sent) = request.name.as_deref().filter(|sent| *sent != name) {
+        return Err(crate::Error::Validation(crate::FieldErrors::single(
+            "name",
+            "rename_unsupported",
+            format!("An app's name cannot be changed (sent \"{sent}\")."),
+        )));
+    }
+    let spec =
+        AppSpec::parse(&request.into_draft(Some(&name))).map_err(crate::Error::Validation)?;
+    Ok(ApiJson(
+        apps::update_app(&state.db, &state.secrets, &name, &spec).await?,
+    ))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(name): Path<String>,
+) -> Result<StatusCode> {
+    apps::delete_app(&state.db, &name).await?;
+    tracing::info!(app = %name, "app deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

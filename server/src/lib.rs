@@ -1,0 +1,18 @@
+//! Slipway's backend: everything that is not UI.
+//!
+//! The `slipway` binary and the Leptos dashboard live in `slipway-web`, which
+//! calls into this library; see ARCHITECTURE in the README for the map.
+
+pub mod api;
+pub mod apps;
+pub mod auth;
+pub mod config;
+pub mod csrf;
+pub mod db;
+pub mod error;
+pub mod secrets;
+pub mod state;
+pub mod time_fmt;
+
+pub use error::{Error, FieldErrors};
+pub use state::AppState;

@@ -1,0 +1,70 @@
+//! Headless Chromium driven over WebDriver (chromedriver + fantoccini).
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+
+use crate::service::{self, Service};
+
+struct ChromeDriver {
+    url: String,
+    _service: Service,
+}
+
+fn chromedriver() -> &'static ChromeDriver {
+    static DRIVER: OnceLock<ChromeDriver> = OnceLock::new();
+    DRIVER.get_or_init(|| {
+        let program = service::find_program("chromedriver", &["/usr/bin/chromedriver"])
+            .expect("chromedriver is not installed; run `scripts/setup.sh test`");
+        let dir = service::scratch_dir("slipway-chromedriver-");
+        let port = service::free_port();
+        let log = dir.join("chromedriver.log");
+        let service = service::start(
+            "chromedriver",
+            &program,
+            &[&format!("--port={port}"), "--allowed-ips=127.0.0.1"],
+            &[],
+            &log,
+        );
+        service::wait_for_port("chromedriver", port, Duration::from_secs(30), &log);
+        ChromeDriver {
+            url: format!("http://127.0.0.1:{port}"),
+            _service: service,
+        }
+    })
+}
+
+/// A new browser session with a fresh profile. `javascript: false` loads pages
+/// without running the wasm bundle (progressive-enhancement checks).
+pub async fn browser(javascript: bool) -> Client {
+    let profile = service::scratch_dir("slipway-chromium-");
+    let mut args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--disable-dev-shm-usage".into(),
+        "--window-size=1280,900".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    if !javascript {
+        args.push("--blink-settings=scriptEnabled=false".into());
+    }
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({ "binary": "/usr/bin/chromium", "args": args }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&chromedriver().url)
+        .await
+        .expect("starting a Chromium session through chromedriver")
+}

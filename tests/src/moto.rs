@@ -1,0 +1,40 @@
+//! `moto_server`: the AWS APIs (ECR, ECS, ELBv2, EC2, IAM, CloudWatch Logs) on loopback.
+//! It checks calls and stores state; it runs no containers.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::service::{self, Service};
+use crate::workspace_root;
+
+pub struct Moto {
+    /// `http://127.0.0.1:PORT`: the endpoint override for every AWS client.
+    pub endpoint: String,
+    _service: Service,
+}
+
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(start)
+}
+
+fn start() -> Moto {
+    let venv = workspace_root().join(".tools/venv/bin/moto_server");
+    let program = service::find_program("moto_server", &[&venv.display().to_string()])
+        .expect("moto_server is not installed; run `scripts/setup.sh test`");
+    let dir = service::scratch_dir("slipway-moto-");
+    let port = service::free_port();
+    let log = dir.join("moto.log");
+    let service = service::start(
+        "moto",
+        &program,
+        &["-H", "127.0.0.1", "-p", &port.to_string()],
+        &[],
+        &log,
+    );
+    service::wait_for_port("moto", port, Duration::from_secs(60), &log);
+    Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _service: service,
+    }
+}

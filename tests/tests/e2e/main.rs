@@ -1,0 +1,7 @@
+//! End-to-end tests: one binary, so each real component starts once per run.
+
+mod accounts;
+mod api;
+mod browser;
+mod forms;
+mod testbed;

@@ -1,0 +1,148 @@
+//! The `slipway` command line: `serve` (the default), `user create`, `token create`.
+
+use std::io::Read;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use slipway_server::AppState;
+use slipway_server::auth::{self, Email, Password};
+use slipway_server::config::{Config, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "slipway",
+    version,
+    about = "Self-hosted deploy dashboard: git → Docker → live URL"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the dashboard and API (the default).
+    Serve,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the first user becomes the owner.
+    Create(UserCreate),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreate {
+    #[arg(long)]
+    pub email: String,
+    /// Read the password from standard input (first line).
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (shown only this once).
+    Create(TokenCreate),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreate {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+}
+
+pub fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber_filter();
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+fn tracing_subscriber_filter() -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info,sqlx=warn"))
+}
+
+/// Runs a one-off command (not `serve`); returns what it prints on stdout.
+pub async fn run_command(
+    config: Config,
+    command: Command,
+    stdin: impl Read,
+) -> anyhow::Result<String> {
+    let state = AppState::open(config).await?;
+    let output = match command {
+        Command::Serve => bail!("`serve` is not a one-off command"),
+        Command::User(UserCommand::Create(args)) => create_user(&state, &args, stdin).await?,
+        Command::Token(TokenCommand::Create(args)) => create_token(&state, &args).await?,
+    };
+    state.db.close().await;
+    Ok(output)
+}
+
+fn explain(error: slipway_server::Error) -> anyhow::Error {
+    match error.fields() {
+        Some(fields) => anyhow::anyhow!(
+            "{}",
+            fields
+                .0
+                .iter()
+                .map(|(name, e)| format!("{name}: {}", e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        None => anyhow::anyhow!(error.public_message()),
+    }
+}
+
+async fn create_user(
+    state: &AppState,
+    args: &UserCreate,
+    mut stdin: impl Read,
+) -> anyhow::Result<String> {
+    let email =
+        Email::parse(&args.email).map_err(|f| explain(slipway_server::Error::Validation(f)))?;
+    let mut input = String::new();
+    stdin
+        .read_to_string(&mut input)
+        .context("reading the password from stdin")?;
+    let password = input.lines().next().unwrap_or_default();
+    let password =
+        Password::parse(password).map_err(|f| explain(slipway_server::Error::Validation(f)))?;
+    let first = auth::count_users(&state.db).await.map_err(explain)? == 0;
+    let user = auth::create_user(&state.db, &email, &password, first)
+        .await
+        .map_err(explain)?;
+    Ok(format!(
+        "created {}{}\n",
+        user.email,
+        if user.is_owner { " (owner)" } else { "" }
+    ))
+}
+
+async fn create_token(state: &AppState, args: &TokenCreate) -> anyhow::Result<String> {
+    let email =
+        Email::parse(&args.email).map_err(|f| explain(slipway_server::Error::Validation(f)))?;
+    let user = auth::find_user_by_email(&state.db, &email)
+        .await
+        .map_err(explain)?
+        .with_context(|| format!("no user with email {}", email.as_str()))?;
+    let token = auth::create_token(&state.db, &user, &args.name)
+        .await
+        .map_err(explain)?;
+    Ok(format!("{}\n", token.secret))
+}

@@ -1,0 +1,122 @@
+//! The app settings form, shared by "New app" and "Edit app".
+
+use leptos::prelude::*;
+
+use super::csrf_input::CsrfInput;
+use super::error_panel::FormAlert;
+use super::text_field::TextField;
+use crate::error::UiError;
+use crate::model::AppView;
+use crate::server_fns::apps::SaveApp;
+
+/// `app` is `None` for a new app. After a failed submission the fields show what
+/// was submitted (from the error), so nothing typed is lost.
+#[component]
+pub fn AppForm(app: Option<AppView>) -> impl IntoView {
+    let save = ServerAction::<SaveApp>::new();
+    let error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let editing = app.is_some();
+    let original = app.as_ref().map(|a| a.name.clone()).unwrap_or_default();
+    let app = StoredValue::new(app);
+
+    let stored = move |field: &str| -> String {
+        app.with_value(|app| {
+            let Some(app) = app else { return String::new() };
+            match field {
+                "name" => app.name.clone(),
+                "repo_url" => app.repo_url.clone(),
+                "branch" => app.branch.clone(),
+                "dockerfile" => app.dockerfile.clone(),
+                "build_context" => app.build_context.clone(),
+                "port" => app.port.to_string(),
+                "health_path" => app.health_path.clone(),
+                "replicas" => app.replicas.to_string(),
+                "env" => app
+                    .env
+                    .iter()
+                    .filter(|v| !v.secret)
+                    .map(|v| format!("{}={}", v.name, v.value.clone().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                "secrets" => app
+                    .env
+                    .iter()
+                    .filter(|v| v.secret)
+                    .map(|v| v.name.clone())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                _ => String::new(),
+            }
+        })
+    };
+    let value = move |field: &'static str| {
+        Signal::derive(move || {
+            error
+                .get()
+                .and_then(|e: UiError| e.input.get(field).cloned())
+                .unwrap_or_else(|| stored(field))
+        })
+    };
+    let field_error = move |field: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.field_error(field)))
+    };
+    let submit_label = if editing {
+        "Save changes"
+    } else {
+        "Create app"
+    };
+
+    view! {
+        <ActionForm action=save attr:class="form" attr:novalidate=true>
+            <CsrfInput/>
+            <input type="hidden" name="original" value=original/>
+            <FormAlert error=error/>
+            <fieldset>
+                <legend>"Source"</legend>
+                <TextField label="Name" name="name" value=value("name") error=field_error("name") required=true readonly=editing
+                    hint="Lowercase letters, digits and hyphens; the app is served at <name>.<your domain>." placeholder="billing-api"/>
+                <TextField label="Git repository" name="repo_url" value=value("repo_url") error=field_error("repo_url") required=true
+                    hint="https://, ssh://, git@host:owner/repo, file:// or an absolute path." placeholder="https://github.com/acme/billing-api.git"/>
+                <TextField label="Branch" name="branch" value=value("branch") error=field_error("branch") placeholder="main"/>
+            </fieldset>
+            <fieldset>
+                <legend>"Build"</legend>
+                <div class="field-row">
+                    <TextField label="Dockerfile" name="dockerfile" value=value("dockerfile") error=field_error("dockerfile") placeholder="Dockerfile"
+                        hint="Relative to the repository root."/>
+                    <TextField label="Build context" name="build_context" value=value("build_context") error=field_error("build_context") placeholder="."
+                        hint="Directory sent to the builder."/>
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>"Run"</legend>
+                <div class="field-row">
+                    <TextField label="Container port" name="port" value=value("port") error=field_error("port") placeholder="8080" input_type="text"/>
+                    <TextField label="Health-check path" name="health_path" value=value("health_path") error=field_error("health_path") placeholder="/"/>
+                    <TextField label="Replicas" name="replicas" value=value("replicas") error=field_error("replicas") placeholder="1"/>
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>"Environment"</legend>
+                <div class="field" class:has-error=move || field_error("env").get().is_some()>
+                    <label for="field-env">"Variables"</label>
+                    <textarea id="field-env" name="env" rows="4" spellcheck="false" placeholder="LOG_LEVEL=info">{move || value("env").get()}</textarea>
+                    <p class="hint">"One NAME=value per line."</p>
+                    <p class="field-error">{move || field_error("env").get()}</p>
+                </div>
+                <div class="field" class:has-error=move || field_error("secrets").get().is_some()>
+                    <label for="field-secrets">"Secrets"</label>
+                    <textarea id="field-secrets" name="secrets" rows="3" spellcheck="false" placeholder="DATABASE_URL=postgres://…">{move || value("secrets").get()}</textarea>
+                    <p class="hint">"Encrypted at rest and never shown again. One NAME=value per line; a NAME alone keeps its saved value; remove the line to delete it."</p>
+                    <p class="field-error">{move || field_error("secrets").get()}</p>
+                </div>
+            </fieldset>
+            <div class="form-actions">
+                <button type="submit" class="button button-primary" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { submit_label }}
+                </button>
+                <a class="button button-ghost" href=if editing { format!("/apps/{}", app.with_value(|a| a.as_ref().map(|a| a.name.clone()).unwrap_or_default())) } else { "/".to_owned() }>"Cancel"</a>
+            </div>
+        </ActionForm>
+    }
+}

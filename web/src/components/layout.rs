@@ -1,0 +1,74 @@
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet};
+
+use super::csrf_input::CsrfInput;
+use super::session::use_session;
+use crate::server_fns::session::Logout;
+
+/// The signed-in frame: top bar with navigation, the page below.
+#[component]
+pub fn Layout() -> impl IntoView {
+    let session = use_session();
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="topbar">
+            <div class="topbar-inner">
+                <a class="brand" href="/">
+                    <BrandMark/>
+                    "Slipway"
+                </a>
+                <nav class="nav" aria-label="Main">
+                    <A href="/" exact=true>"Apps"</A>
+                    <A href="/account">"Account"</A>
+                </nav>
+                <div class="who">
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            session.await.ok().and_then(|s| s.user).map(|user| {
+                                view! {
+                                    <span class="who-email">{user.email}</span>
+                                    <ActionForm action=logout attr:class="inline-form">
+                                        <CsrfInput/>
+                                        <button type="submit" class="button button-ghost">"Sign out"</button>
+                                    </ActionForm>
+                                }
+                            })
+                        })}
+                    </Suspense>
+                </div>
+            </div>
+        </header>
+        <main class="container">
+            <Outlet/>
+        </main>
+    }
+}
+
+/// The frame of the signed-out pages (set-up, sign-in).
+#[component]
+pub fn AuthFrame(#[prop(into)] title: String, children: Children) -> impl IntoView {
+    view! {
+        <main class="auth">
+            <div class="auth-card">
+                <div class="brand brand-large">
+                    <BrandMark/>
+                    "Slipway"
+                </div>
+                <h1>{title}</h1>
+                {children()}
+            </div>
+        </main>
+    }
+}
+
+/// Slipway's mark: a sail over a slipway.
+#[component]
+fn BrandMark() -> impl IntoView {
+    view! {
+        <svg class="brand-mark" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+            <path d="M12 2 L12 17 L4 17 Z" fill="currentColor" opacity="0.85"/>
+            <path d="M13.5 5 L13.5 17 L20 17 Z" fill="currentColor" opacity="0.55"/>
+            <path d="M2 20 Q12 23 22 20" stroke="currentColor" stroke-width="2" fill="none" stroke-linecap="round"/>
+        </svg>
+    }
+}

@@ -1,0 +1,18 @@
+//! Small reusable pieces of the dashboard.
+
+pub mod app_form;
+pub mod csrf_input;
+pub mod env_text;
+pub mod error_panel;
+pub mod layout;
+pub mod session;
+pub mod status_badge;
+pub mod text_field;
+
+/// "2026-11-22T03:40:12Z" → "2026-11-22 03:40 UTC".
+pub fn short_time(rfc3339: &str) -> String {
+    match rfc3339.get(..16) {
+        Some(head) => format!("{} UTC", head.replace('T', " ")),
+        None => rfc3339.to_owned(),
+    }
+}

@@ -1,0 +1,10 @@
+//! One file per page.
+
+pub mod account;
+pub mod app_detail;
+pub mod app_edit;
+pub mod app_new;
+pub mod apps_list;
+pub mod login;
+pub mod not_found;
+pub mod setup;

@@ -1,0 +1,137 @@
+//! Apps: list, show, save (create or update), delete.
+
+use leptos::prelude::*;
+
+use crate::error::UiError;
+use crate::model::AppView;
+
+#[cfg(feature = "ssr")]
+use super::context;
+
+#[server(prefix = "/_app", endpoint = "apps", input = leptos::server_fn::codec::GetUrl)]
+pub async fn list_apps() -> Result<Vec<AppView>, UiError> {
+    let (state, _user) = context::require_user().await?;
+    let apps = slipway_server::apps::list_apps(&state.db).await?;
+    Ok(apps.into_iter().map(Into::into).collect())
+}
+
+#[server(prefix = "/_app", endpoint = "app", input = leptos::server_fn::codec::GetUrl)]
+pub async fn get_app(name: String) -> Result<AppView, UiError> {
+    let (state, _user) = context::require_user().await?;
+    Ok(slipway_server::apps::get_app(&state.db, &name)
+        .await?
+        .into())
+}
+
+/// Creates an app (`original` empty) or updates the app named `original`.
+#[allow(clippy::too_many_arguments)]
+#[server(prefix = "/_app", endpoint = "save_app")]
+pub async fn save_app(
+    original: String,
+    name: String,
+    repo_url: String,
+    branch: String,
+    dockerfile: String,
+    build_context: String,
+    port: String,
+    health_path: String,
+    replicas: String,
+    env: String,
+    secrets: String,
+    csrf: String,
+) -> Result<(), UiError> {
+    let _ = csrf; // verified by slipway_server::csrf::protect before we run
+    use slipway_server::apps::{AppDraft, AppSpec, create_app, update_app};
+    let (state, user) = context::require_user().await?;
+    let name = if original.is_empty() {
+        name
+    } else {
+        original.clone()
+    };
+    let echo = [
+        ("name", name.as_str()),
+        ("repo_url", repo_url.as_str()),
+        ("branch", branch.as_str()),
+        ("dockerfile", dockerfile.as_str()),
+        ("build_context", build_context.as_str()),
+        ("port", port.as_str()),
+        ("health_path", health_path.as_str()),
+        ("replicas", replicas.as_str()),
+        ("env", env.as_str()),
+    ];
+    // Secret values are not echoed back; their names are.
+    let secret_names = secret_names(&secrets);
+    let fail = |e: UiError| {
+        e.with_input(echo)
+            .with_input([("secrets", secret_names.as_str())])
+    };
+
+    let mut vars = crate::components::env_text::parse(&env, false).map_err(|m| {
+        fail(UiError::new("validation_failed", "Some fields need attention.").field("env", m))
+    })?;
+    vars.extend(
+        crate::components::env_text::parse(&secrets, true).map_err(|m| {
+            fail(
+                UiError::new("validation_failed", "Some fields need attention.")
+                    .field("secrets", m),
+            )
+        })?,
+    );
+    let draft = AppDraft {
+        name: name.clone(),
+        repo_url: repo_url.clone(),
+        branch: branch.clone(),
+        dockerfile: dockerfile.clone(),
+        build_context: build_context.clone(),
+        port: port.clone(),
+        health_path: health_path.clone(),
+        replicas: replicas.clone(),
+        env: vars
+            .into_iter()
+            .map(|(name, value, secret)| slipway_server::apps::EnvDraft {
+                name,
+                value,
+                secret,
+            })
+            .collect(),
+    };
+    let spec =
+        AppSpec::parse(&draft).map_err(|f| fail(slipway_server::Error::Validation(f).into()))?;
+    let app = if original.is_empty() {
+        create_app(&state.db, &state.secrets, &spec).await
+    } else {
+        update_app(&state.db, &state.secrets, &original, &spec).await
+    }
+    .map_err(|e| fail(e.into()))?;
+    tracing::info!(app = %app.name, by = %user.email, created = original.is_empty(), "app saved");
+    leptos_axum::redirect(&format!("/apps/{}", app.name));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn secret_names(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| l.split_once('=').map_or(l, |(name, _)| name).trim())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Deletes an app; `confirm` must repeat its name.
+#[server(prefix = "/_app", endpoint = "delete_app")]
+pub async fn delete_app(name: String, confirm: String, csrf: String) -> Result<(), UiError> {
+    let _ = csrf; // verified by slipway_server::csrf::protect before we run
+    let (state, user) = context::require_user().await?;
+    if confirm.trim() != name {
+        return Err(UiError::new(
+            "confirmation_mismatch",
+            "Type the app's name to confirm the deletion.",
+        )
+        .field("confirm", format!("Type \"{name}\" to confirm.")));
+    }
+    slipway_server::apps::delete_app(&state.db, &name).await?;
+    tracing::info!(app = %name, by = %user.email, "app deleted");
+    leptos_axum::redirect("/");
+    Ok(())
+}

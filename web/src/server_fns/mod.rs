@@ -1,0 +1,41 @@
+//! Server functions: the UI's data layer. Reads are GET (no CSRF needed); every
+//! mutation takes the session's `csrf` token as a form field, checked by the
+//! server's CSRF middleware before the function runs.
+
+pub mod account;
+pub mod apps;
+pub mod session;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod context {
+    use leptos::prelude::*;
+    use slipway_server::AppState;
+    use slipway_server::auth::{User, user_from_session};
+    use tower_sessions::Session;
+
+    use crate::error::UiError;
+
+    pub fn state() -> Result<AppState, UiError> {
+        use_context::<AppState>()
+            .ok_or_else(|| UiError::new("internal", "Slipway's state is missing from the request."))
+    }
+
+    pub async fn session() -> Result<Session, UiError> {
+        leptos_axum::extract::<Session>()
+            .await
+            .map_err(|_| UiError::new("internal", "The session is unavailable."))
+    }
+
+    /// The signed-in user, or an `unauthorized` error the pages turn into a sign-in link.
+    pub async fn require_user() -> Result<(AppState, User), UiError> {
+        let state = state()?;
+        let session = session().await?;
+        match user_from_session(&state, &session).await? {
+            Some(user) => Ok((state, user)),
+            None => Err(UiError::new(
+                "unauthorized",
+                "Your session has ended. Sign in again.",
+            )),
+        }
+    }
+}
