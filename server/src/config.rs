@@ -18,11 +18,7 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// The URL people use to reach the dashboard; cookies are `Secure` when it is https.
-    #[arg(
-        long,
-        env = "SLIPWAY_PUBLIC_URL",
-        default_value = "http://localhost:3000"
-    )]
+    #[arg(long, env = "SLIPWAY_PUBLIC_URL", default_value = "http://localhost:3000")]
     pub public_url: Url,
 
     /// Directory holding the built site (`pkg/` with the wasm bundle and CSS).

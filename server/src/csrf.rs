@@ -26,20 +26,13 @@ const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 /// The session's CSRF token, created on first use.
 pub async fn ensure_token(session: &Session) -> Result<String, Error> {
-    if let Some(token) = session
-        .get::<String>(SESSION_KEY)
-        .await
-        .map_err(|e| Error::Internal(e.into()))?
-    {
+    if let Some(token) = session.get::<String>(SESSION_KEY).await.map_err(|e| Error::Internal(e.into()))? {
         return Ok(token);
     }
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
-    session
-        .insert(SESSION_KEY, &token)
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
+    session.insert(SESSION_KEY, &token).await.map_err(|e| Error::Internal(e.into()))?;
     Ok(token)
 }
 
@@ -52,10 +45,7 @@ pub async fn protect(request: Request, next: Next) -> Response {
 }
 
 async fn check(request: Request) -> Result<Request, Error> {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(request);
     }
     if request.headers().contains_key(header::AUTHORIZATION) {
@@ -67,23 +57,12 @@ async fn check(request: Request) -> Result<Request, Error> {
     if !has_session_cookie(&request) {
         return Ok(request);
     }
-    let session = request
-        .extensions()
-        .get::<Session>()
-        .cloned()
-        .ok_or(Error::Csrf)?;
-    let expected: Option<String> = session
-        .get(SESSION_KEY)
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
+    let session = request.extensions().get::<Session>().cloned().ok_or(Error::Csrf)?;
+    let expected: Option<String> = session.get(SESSION_KEY).await.map_err(|e| Error::Internal(e.into()))?;
     let expected = expected.ok_or(Error::Csrf)?;
 
     if let Some(sent) = request.headers().get(HEADER).and_then(|v| v.to_str().ok()) {
-        return if tokens_match(sent, &expected) {
-            Ok(request)
-        } else {
-            Err(Error::Csrf)
-        };
+        return if tokens_match(sent, &expected) { Ok(request) } else { Err(Error::Csrf) };
     }
     let is_form = request
         .headers()
@@ -94,18 +73,11 @@ async fn check(request: Request) -> Result<Request, Error> {
         return Err(Error::Csrf);
     }
     let (parts, body) = request.into_parts();
-    let bytes = to_bytes(body, MAX_FORM_BYTES)
-        .await
-        .map_err(|_| Error::BadRequest("the form is too large".into()))?;
+    let bytes = to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| Error::BadRequest("the form is too large".into()))?;
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
-    let sent = fields
-        .iter()
-        .find(|(name, _)| name == FORM_FIELD)
-        .map(|(_, value)| value.as_str());
+    let sent = fields.iter().find(|(name, _)| name == FORM_FIELD).map(|(_, value)| value.as_str());
     match sent {
-        Some(sent) if tokens_match(sent, &expected) => {
-            Ok(Request::from_parts(parts, Body::from(bytes)))
-        }
+        Some(sent) if tokens_match(sent, &expected) => Ok(Request::from_parts(parts, Body::from(bytes))),
         _ => Err(Error::Csrf),
     }
 }
@@ -126,18 +98,10 @@ fn has_session_cookie(request: &Request) -> bool {
 
 /// No `Origin` (non-browser clients, old browsers) passes; one that names another host fails.
 fn same_origin(request: &Request) -> bool {
-    let Some(origin) = request
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(origin) = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let Some(host) = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(host) = request.headers().get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return false;
     };
     url::Url::parse(origin)

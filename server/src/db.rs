@@ -22,9 +22,6 @@ pub async fn connect(path: &Path) -> anyhow::Result<SqlitePool> {
         .connect_with(options)
         .await
         .with_context(|| format!("opening the database at {}", path.display()))?;
-    sqlx::migrate!("../migrations")
-        .run(&pool)
-        .await
-        .context("applying database migrations")?;
+    sqlx::migrate!("../migrations").run(&pool).await.context("applying database migrations")?;
     Ok(pool)
 }

@@ -20,12 +20,7 @@ pub struct FieldError {
 
 impl FieldErrors {
     pub fn add(&mut self, field: &str, code: &'static str, message: impl Into<String>) {
-        self.0
-            .entry(field.to_owned())
-            .or_insert_with(|| FieldError {
-                code,
-                message: message.into(),
-            });
+        self.0.entry(field.to_owned()).or_insert_with(|| FieldError { code, message: message.into() });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -34,11 +29,7 @@ impl FieldErrors {
 
     /// `Ok(())` when there is nothing to report.
     pub fn into_result(self) -> Result<(), Error> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Validation(self))
-        }
+        if self.is_empty() { Ok(()) } else { Err(Error::Validation(self)) }
     }
 
     pub fn single(field: &str, code: &'static str, message: impl Into<String>) -> Self {
@@ -85,9 +76,7 @@ impl Error {
         match self {
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Error::Unauthorized | Error::InvalidToken | Error::WrongCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            Error::Unauthorized | Error::InvalidToken | Error::WrongCredentials => StatusCode::UNAUTHORIZED,
             Error::Csrf | Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict { .. } => StatusCode::CONFLICT,
@@ -145,11 +134,7 @@ struct ErrorDetail<'a> {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message: self.public_message(),
-                fields: self.fields(),
-            },
+            error: ErrorDetail { code: self.code(), message: self.public_message(), fields: self.fields() },
         };
         let mut response = (self.status(), Json(body)).into_response();
         if let Error::RateLimited { retry_after_secs } = self {
@@ -158,10 +143,9 @@ impl IntoResponse for Error {
             }
         }
         if matches!(self, Error::Unauthorized | Error::InvalidToken) {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"slipway\""),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"slipway\""));
         }
         response
     }

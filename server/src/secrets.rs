@@ -33,26 +33,19 @@ impl SecretBox {
     }
 
     pub fn from_key(key: &[u8; 32]) -> Self {
-        Self {
-            cipher: Arc::new(XChaCha20Poly1305::new(key.into())),
-        }
+        Self { cipher: Arc::new(XChaCha20Poly1305::new(key.into())) }
     }
 
     pub fn encrypt(&self, plaintext: &str) -> anyhow::Result<String> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let ciphertext = self
-            .cipher
-            .encrypt(&nonce, plaintext.as_bytes())
-            .map_err(|_| anyhow!("encryption failed"))?;
+        let ciphertext = self.cipher.encrypt(&nonce, plaintext.as_bytes()).map_err(|_| anyhow!("encryption failed"))?;
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&ciphertext);
         Ok(format!("{PREFIX}{}", B64.encode(blob)))
     }
 
     pub fn decrypt(&self, stored: &str) -> anyhow::Result<String> {
-        let encoded = stored
-            .strip_prefix(PREFIX)
-            .ok_or_else(|| anyhow!("unknown secret format"))?;
+        let encoded = stored.strip_prefix(PREFIX).ok_or_else(|| anyhow!("unknown secret format"))?;
         let blob = B64.decode(encoded)?;
         if blob.len() < 24 {
             bail!("secret too short");
@@ -68,15 +61,12 @@ impl SecretBox {
 
 fn decode_key(encoded: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = B64.decode(encoded.trim()).context("not valid base64")?;
-    bytes
-        .try_into()
-        .map_err(|_| anyhow!("must decode to exactly 32 bytes"))
+    bytes.try_into().map_err(|_| anyhow!("must decode to exactly 32 bytes"))
 }
 
 fn load_or_create_key_file(path: &Path) -> anyhow::Result<[u8; 32]> {
     if path.exists() {
-        let encoded =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let encoded = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         return decode_key(&encoded).with_context(|| format!("key file {}", path.display()));
     }
     let key: [u8; 32] = XChaCha20Poly1305::generate_key(&mut OsRng).into();
@@ -84,9 +74,7 @@ fn load_or_create_key_file(path: &Path) -> anyhow::Result<[u8; 32]> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
     file.write_all(B64.encode(key).as_bytes())?;
     file.sync_all()?;
     Ok(key)

@@ -20,10 +20,6 @@ impl AppState {
         std::fs::create_dir_all(&config.data_dir)?;
         let db = crate::db::connect(&config.database_path()).await?;
         let secrets = SecretBox::load(&config)?;
-        Ok(Self {
-            db,
-            config: Arc::new(config),
-            secrets,
-        })
+        Ok(Self { db, config: Arc::new(config), secrets })
     }
 }

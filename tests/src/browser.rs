@@ -29,10 +29,7 @@ fn chromedriver() -> &'static ChromeDriver {
             &log,
         );
         service::wait_for_port("chromedriver", port, Duration::from_secs(30), &log);
-        ChromeDriver {
-            url: format!("http://127.0.0.1:{port}"),
-            _service: service,
-        }
+        ChromeDriver { url: format!("http://127.0.0.1:{port}"), _service: service }
     })
 }
 
@@ -57,10 +54,7 @@ pub async fn browser(javascript: bool) -> Client {
         args.push("--blink-settings=scriptEnabled=false".into());
     }
     let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        json!({ "binary": "/usr/bin/chromium", "args": args }),
-    );
+    capabilities.insert("goog:chromeOptions".into(), json!({ "binary": "/usr/bin/chromium", "args": args }));
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     ClientBuilder::new(connector)
         .capabilities(capabilities)

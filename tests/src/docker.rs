@@ -8,8 +8,7 @@ use std::collections::HashMap;
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
 use bollard::query_parameters::{
-    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, InspectContainerOptions,
-    RemoveContainerOptionsBuilder,
+    BuildImageOptionsBuilder, CreateContainerOptionsBuilder, InspectContainerOptions, RemoveContainerOptionsBuilder,
 };
 use futures::StreamExt;
 use tokio::sync::OnceCell;
@@ -29,8 +28,7 @@ pub async fn docker() -> Docker {
 /// Files of a minimal web app: a Dockerfile building FROM scratch with busybox,
 /// serving `index.html` (containing `body`) and `healthz` on port 8080.
 pub fn busybox_app_files(body: &str) -> Vec<(String, Vec<u8>)> {
-    let busybox =
-        std::fs::read("/bin/busybox").expect("/bin/busybox (Debian's busybox-static) is missing");
+    let busybox = std::fs::read("/bin/busybox").expect("/bin/busybox (Debian's busybox-static) is missing");
     vec![
         (
             "Dockerfile".into(),
@@ -52,30 +50,20 @@ pub fn tar_context(files: &[(String, Vec<u8>)]) -> Vec<u8> {
         header.set_size(contents.len() as u64);
         header.set_mode(if path == "busybox" { 0o755 } else { 0o644 });
         header.set_cksum();
-        archive
-            .append_data(&mut header, path, contents.as_slice())
-            .expect("adding to the tar archive");
+        archive.append_data(&mut header, path, contents.as_slice()).expect("adding to the tar archive");
     }
     archive.into_inner().expect("finishing the tar archive")
 }
 
 /// Builds `files` as image `tag`; returns the build's output lines or its error.
-pub async fn build_image(
-    docker: &Docker,
-    tag: &str,
-    files: &[(String, Vec<u8>)],
-) -> Result<Vec<String>, String> {
+pub async fn build_image(docker: &Docker, tag: &str, files: &[(String, Vec<u8>)]) -> Result<Vec<String>, String> {
     let options = BuildImageOptionsBuilder::new()
         .t(tag)
         .rm(true)
         .forcerm(true)
         .labels(&HashMap::from([(TEST_LABEL, "1")]))
         .build();
-    let mut stream = docker.build_image(
-        options,
-        None,
-        Some(bollard::body_full(tar_context(files).into())),
-    );
+    let mut stream = docker.build_image(options, None, Some(bollard::body_full(tar_context(files).into())));
     let mut lines = Vec::new();
     while let Some(item) = stream.next().await {
         match item {
@@ -116,10 +104,7 @@ pub async fn run_published(docker: &Docker, image: &str) -> TestContainer {
         host_config: Some(HostConfig {
             port_bindings: Some(HashMap::from([(
                 port_key.clone(),
-                Some(vec![PortBinding {
-                    host_ip: Some("127.0.0.1".into()),
-                    host_port: Some(String::new()),
-                }]),
+                Some(vec![PortBinding { host_ip: Some("127.0.0.1".into()), host_port: Some(String::new()) }]),
             )])),
             // busybox as PID 1 ignores SIGTERM; an init makes stops quick.
             init: Some(true),
@@ -128,20 +113,12 @@ pub async fn run_published(docker: &Docker, image: &str) -> TestContainer {
         ..ContainerCreateBody::default()
     };
     docker
-        .create_container(
-            Some(CreateContainerOptionsBuilder::new().name(&name).build()),
-            body,
-        )
+        .create_container(Some(CreateContainerOptionsBuilder::new().name(&name).build()), body)
         .await
         .expect("creating a container");
-    docker
-        .start_container(&name, None)
-        .await
-        .expect("starting a container");
-    let inspected = docker
-        .inspect_container(&name, None::<InspectContainerOptions>)
-        .await
-        .expect("inspecting a container");
+    docker.start_container(&name, None).await.expect("starting a container");
+    let inspected =
+        docker.inspect_container(&name, None::<InspectContainerOptions>).await.expect("inspecting a container");
     let host_port = inspected
         .network_settings
         .and_then(|n| n.ports)
@@ -153,10 +130,5 @@ pub async fn run_published(docker: &Docker, image: &str) -> TestContainer {
 }
 
 pub async fn remove_container(docker: &Docker, name: &str) {
-    let _ = docker
-        .remove_container(
-            name,
-            Some(RemoveContainerOptionsBuilder::new().force(true).build()),
-        )
-        .await;
+    let _ = docker.remove_container(name, Some(RemoveContainerOptionsBuilder::new().force(true).build())).await;
 }

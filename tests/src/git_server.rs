@@ -36,14 +36,8 @@ fn http_backend() -> String {
     if Path::new("/usr/lib/git-core/git-http-backend").is_file() {
         return "/usr/lib/git-core/git-http-backend".into();
     }
-    let exec_path = Command::new("git")
-        .arg("--exec-path")
-        .output()
-        .expect("running git");
-    format!(
-        "{}/git-http-backend",
-        String::from_utf8_lossy(&exec_path.stdout).trim()
-    )
+    let exec_path = Command::new("git").arg("--exec-path").output().expect("running git");
+    format!("{}/git-http-backend", String::from_utf8_lossy(&exec_path.stdout).trim())
 }
 
 fn start() -> GitServer {
@@ -72,19 +66,9 @@ $HTTP["url"] =~ "^/git" {{
     let config_path = dir.join("lighttpd.conf");
     std::fs::write(&config_path, config).expect("writing lighttpd.conf");
     let log = dir.join("lighttpd.log");
-    let service = service::start(
-        "git server",
-        &program,
-        &["-D", "-f", &config_path.display().to_string()],
-        &[],
-        &log,
-    );
+    let service = service::start("git server", &program, &["-D", "-f", &config_path.display().to_string()], &[], &log);
     service::wait_for_port("git server", port, Duration::from_secs(30), &log);
-    GitServer {
-        base_url: format!("http://127.0.0.1:{port}/git"),
-        root,
-        _service: service,
-    }
+    GitServer { base_url: format!("http://127.0.0.1:{port}/git"), root, _service: service }
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -101,11 +85,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .current_dir(dir)
         .output()
         .expect("running git");
-    assert!(
-        output.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).trim().to_owned()
 }
 
@@ -125,28 +105,11 @@ impl GitServer {
         repo.commit(files, "initial commit");
         git(
             &self.root,
-            &[
-                "clone",
-                "-q",
-                "--bare",
-                &repo.work_dir.display().to_string(),
-                &repo.bare_path.display().to_string(),
-            ],
+            &["clone", "-q", "--bare", &repo.work_dir.display().to_string(), &repo.bare_path.display().to_string()],
         );
-        git(
-            &repo.bare_path,
-            &["config", "uploadpack.allowReachableSHA1InWant", "true"],
-        );
+        git(&repo.bare_path, &["config", "uploadpack.allowReachableSHA1InWant", "true"]);
         git(&repo.bare_path, &["config", "http.receivepack", "true"]);
-        git(
-            &repo.work_dir,
-            &[
-                "remote",
-                "add",
-                "origin",
-                &repo.bare_path.display().to_string(),
-            ],
-        );
+        git(&repo.work_dir, &["remote", "add", "origin", &repo.bare_path.display().to_string()]);
         repo
     }
 }
@@ -162,10 +125,7 @@ impl TestRepo {
             std::fs::write(&path, contents).expect("writing a file");
         }
         git(&self.work_dir, &["add", "-A"]);
-        git(
-            &self.work_dir,
-            &["commit", "-q", "--allow-empty", "-m", message],
-        );
+        git(&self.work_dir, &["commit", "-q", "--allow-empty", "-m", message]);
         git(&self.work_dir, &["rev-parse", "HEAD"])
     }
 

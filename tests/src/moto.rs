@@ -25,16 +25,7 @@ fn start() -> Moto {
     let dir = service::scratch_dir("slipway-moto-");
     let port = service::free_port();
     let log = dir.join("moto.log");
-    let service = service::start(
-        "moto",
-        &program,
-        &["-H", "127.0.0.1", "-p", &port.to_string()],
-        &[],
-        &log,
-    );
+    let service = service::start("moto", &program, &["-H", "127.0.0.1", "-p", &port.to_string()], &[], &log);
     service::wait_for_port("moto", port, Duration::from_secs(60), &log);
-    Moto {
-        endpoint: format!("http://127.0.0.1:{port}"),
-        _service: service,
-    }
+    Moto { endpoint: format!("http://127.0.0.1:{port}"), _service: service }
 }

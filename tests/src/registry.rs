@@ -28,19 +28,10 @@ fn start() -> TestRegistry {
     let (username, password) = ("slipway".to_owned(), "registry-secret".to_owned());
     let htpasswd = dir.join("htpasswd");
     let status = Command::new("htpasswd")
-        .args([
-            "-Bbc",
-            &htpasswd.display().to_string(),
-            &username,
-            &password,
-        ])
+        .args(["-Bbc", &htpasswd.display().to_string(), &username, &password])
         .output()
         .expect("running htpasswd (apache2-utils)");
-    assert!(
-        status.status.success(),
-        "htpasswd failed: {}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    assert!(status.status.success(), "htpasswd failed: {}", String::from_utf8_lossy(&status.stderr));
     let port = service::free_port();
     let config = format!(
         "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n\
@@ -51,18 +42,7 @@ fn start() -> TestRegistry {
     let config_path = dir.join("config.yml");
     std::fs::write(&config_path, config).expect("writing registry config");
     let log = dir.join("registry.log");
-    let service = service::start(
-        "registry",
-        &program,
-        &["serve", &config_path.display().to_string()],
-        &[],
-        &log,
-    );
+    let service = service::start("registry", &program, &["serve", &config_path.display().to_string()], &[], &log);
     service::wait_for_port("registry", port, Duration::from_secs(30), &log);
-    TestRegistry {
-        address: format!("127.0.0.1:{port}"),
-        username,
-        password,
-        _service: service,
-    }
+    TestRegistry { address: format!("127.0.0.1:{port}"), username, password, _service: service }
 }

@@ -21,15 +21,8 @@ pub struct Service {
 }
 
 /// Starts `program args…` with its output in `log`.
-pub fn start(
-    name: &str,
-    program: &str,
-    args: &[&str],
-    envs: &[(&str, &str)],
-    log: &Path,
-) -> Service {
-    let log_file =
-        std::fs::File::create(log).unwrap_or_else(|e| panic!("creating {}: {e}", log.display()));
+pub fn start(name: &str, program: &str, args: &[&str], envs: &[(&str, &str)], log: &Path) -> Service {
+    let log_file = std::fs::File::create(log).unwrap_or_else(|e| panic!("creating {}: {e}", log.display()));
     let mut command = Command::new("sh");
     command
         .arg("-c")
@@ -43,23 +36,14 @@ pub fn start(
     for (key, value) in envs {
         command.env(key, value);
     }
-    let mut child = command
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {name} ({program}): {e}"));
+    let mut child = command.spawn().unwrap_or_else(|e| panic!("starting {name} ({program}): {e}"));
     let lifeline = child.stdin.take().expect("stdin is piped");
-    Service {
-        name: name.to_owned(),
-        _child: child,
-        _lifeline: lifeline,
-    }
+    Service { name: name.to_owned(), _child: child, _lifeline: lifeline }
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("binding an ephemeral port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("binding an ephemeral port")
 }
 
 /// Blocks until something accepts TCP connections on `port`, or panics after `timeout`.
@@ -77,25 +61,18 @@ pub fn wait_for_port(name: &str, port: u16, timeout: Duration, log: &Path) {
 
 /// Finds a program in PATH or in the given candidates.
 pub fn find_program(name: &str, candidates: &[&str]) -> Option<String> {
-    candidates
-        .iter()
-        .map(|c| (*c).to_owned())
-        .find(|c| Path::new(c).is_file())
-        .or_else(|| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|dir| dir.join(name))
-                    .find(|p| p.is_file())
-                    .map(|p| p.display().to_string())
-            })
+    candidates.iter().map(|c| (*c).to_owned()).find(|c| Path::new(c).is_file()).or_else(|| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .find(|p| p.is_file())
+                .map(|p| p.display().to_string())
         })
+    })
 }
 
 /// A directory that lives as long as the test binary.
 pub fn scratch_dir(prefix: &str) -> std::path::PathBuf {
-    let dir = tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir()
-        .expect("creating a temp dir");
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().expect("creating a temp dir");
     dir.keep()
 }

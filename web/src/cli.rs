@@ -9,11 +9,7 @@ use slipway_server::auth::{self, Email, Password};
 use slipway_server::config::{Config, LogFormat};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "slipway",
-    version,
-    about = "Self-hosted deploy dashboard: git → Docker → live URL"
-)]
+#[command(name = "slipway", version, about = "Self-hosted deploy dashboard: git → Docker → live URL")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -64,9 +60,7 @@ pub struct TokenCreate {
 
 pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber_filter();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -79,11 +73,7 @@ fn tracing_subscriber_filter() -> tracing_subscriber::EnvFilter {
 }
 
 /// Runs a one-off command (not `serve`); returns what it prints on stdout.
-pub async fn run_command(
-    config: Config,
-    command: Command,
-    stdin: impl Read,
-) -> anyhow::Result<String> {
+pub async fn run_command(config: Config, command: Command, stdin: impl Read) -> anyhow::Result<String> {
     let state = AppState::open(config).await?;
     let output = match command {
         Command::Serve => bail!("`serve` is not a one-off command"),
@@ -98,51 +88,29 @@ fn explain(error: slipway_server::Error) -> anyhow::Error {
     match error.fields() {
         Some(fields) => anyhow::anyhow!(
             "{}",
-            fields
-                .0
-                .iter()
-                .map(|(name, e)| format!("{name}: {}", e.message))
-                .collect::<Vec<_>>()
-                .join("; ")
+            fields.0.iter().map(|(name, e)| format!("{name}: {}", e.message)).collect::<Vec<_>>().join("; ")
         ),
         None => anyhow::anyhow!(error.public_message()),
     }
 }
 
-async fn create_user(
-    state: &AppState,
-    args: &UserCreate,
-    mut stdin: impl Read,
-) -> anyhow::Result<String> {
-    let email =
-        Email::parse(&args.email).map_err(|f| explain(slipway_server::Error::Validation(f)))?;
+async fn create_user(state: &AppState, args: &UserCreate, mut stdin: impl Read) -> anyhow::Result<String> {
+    let email = Email::parse(&args.email).map_err(|f| explain(slipway_server::Error::Validation(f)))?;
     let mut input = String::new();
-    stdin
-        .read_to_string(&mut input)
-        .context("reading the password from stdin")?;
+    stdin.read_to_string(&mut input).context("reading the password from stdin")?;
     let password = input.lines().next().unwrap_or_default();
-    let password =
-        Password::parse(password).map_err(|f| explain(slipway_server::Error::Validation(f)))?;
+    let password = Password::parse(password).map_err(|f| explain(slipway_server::Error::Validation(f)))?;
     let first = auth::count_users(&state.db).await.map_err(explain)? == 0;
-    let user = auth::create_user(&state.db, &email, &password, first)
-        .await
-        .map_err(explain)?;
-    Ok(format!(
-        "created {}{}\n",
-        user.email,
-        if user.is_owner { " (owner)" } else { "" }
-    ))
+    let user = auth::create_user(&state.db, &email, &password, first).await.map_err(explain)?;
+    Ok(format!("created {}{}\n", user.email, if user.is_owner { " (owner)" } else { "" }))
 }
 
 async fn create_token(state: &AppState, args: &TokenCreate) -> anyhow::Result<String> {
-    let email =
-        Email::parse(&args.email).map_err(|f| explain(slipway_server::Error::Validation(f)))?;
+    let email = Email::parse(&args.email).map_err(|f| explain(slipway_server::Error::Validation(f)))?;
     let user = auth::find_user_by_email(&state.db, &email)
         .await
         .map_err(explain)?
         .with_context(|| format!("no user with email {}", email.as_str()))?;
-    let token = auth::create_token(&state.db, &user, &args.name)
-        .await
-        .map_err(explain)?;
+    let token = auth::create_token(&state.db, &user, &args.name).await.map_err(explain)?;
     Ok(format!("{}\n", token.secret))
 }

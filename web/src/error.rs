@@ -21,11 +21,7 @@ pub struct UiError {
 
 impl UiError {
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self {
-            code: code.into(),
-            message: message.into(),
-            ..Self::default()
-        }
+        Self { code: code.into(), message: message.into(), ..Self::default() }
     }
 
     pub fn field(mut self, field: &str, message: impl Into<String>) -> Self {
@@ -35,8 +31,7 @@ impl UiError {
 
     /// Echo the submitted values (never passwords or secrets) back to the form.
     pub fn with_input<'a>(mut self, input: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        self.input
-            .extend(input.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
+        self.input.extend(input.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
         self
     }
 
@@ -77,11 +72,7 @@ impl From<slipway_server::Error> for UiError {
     fn from(error: slipway_server::Error) -> Self {
         let mut ui = UiError::new(error.code(), error.public_message());
         if let Some(fields) = error.fields() {
-            ui.fields = fields
-                .0
-                .iter()
-                .map(|(name, e)| (name.clone(), e.message.clone()))
-                .collect();
+            ui.fields = fields.0.iter().map(|(name, e)| (name.clone(), e.message.clone())).collect();
             ui.message = "Some fields need attention.".into();
         }
         ui

@@ -76,11 +76,7 @@ mod from_backend {
                 env: app
                     .env
                     .into_iter()
-                    .map(|v| EnvVarView {
-                        name: v.name,
-                        value: v.value,
-                        secret: v.secret,
-                    })
+                    .map(|v| EnvVarView { name: v.name, value: v.value, secret: v.secret })
                     .collect(),
                 status: app.status,
                 created_at: app.created_at,
@@ -91,10 +87,7 @@ mod from_backend {
 
     impl From<&User> for UserView {
         fn from(user: &User) -> Self {
-            Self {
-                email: user.email.clone(),
-                is_owner: user.is_owner,
-            }
+            Self { email: user.email.clone(), is_owner: user.is_owner }
         }
     }
 

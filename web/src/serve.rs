@@ -41,22 +41,15 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("listening on {}", config.listen))?;
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
         let state = AppState::open(config).await?;
         let router = router(state.clone(), listener.local_addr()?);
-        Ok(Self {
-            listener,
-            router,
-            state,
-        })
+        Ok(Self { listener, router, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -64,10 +57,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let store = SqliteSessionStore::new(self.state.db.clone());
         let sweeper = tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -78,12 +68,8 @@ impl Application {
                 }
             }
         });
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
         sweeper.abort();
         self.state.db.close().await;
         served.context("serving HTTP")
@@ -98,10 +84,7 @@ pub fn router(state: AppState, addr: SocketAddr) -> Router {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let web = WebState {
-        app: state.clone(),
-        leptos,
-    };
+    let web = WebState { app: state.clone(), leptos };
     let routes = generate_route_list(App);
 
     let context = {
@@ -124,10 +107,7 @@ pub fn router(state: AppState, addr: SocketAddr) -> Router {
             let leptos = web.leptos.clone();
             move || shell(leptos.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            WebState,
-            _,
-        >(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<WebState, _>(context, shell))
         .layer(middleware::from_fn_with_state(state.clone(), page_gate))
         .layer(middleware::from_fn(csrf::protect))
         .layer(sessions)
@@ -136,27 +116,17 @@ pub fn router(state: AppState, addr: SocketAddr) -> Router {
         .with_state(web)
 }
 
-async fn server_fn_handler(
-    State(state): State<WebState>,
-    request: Request<Body>,
-) -> impl IntoResponse {
+async fn server_fn_handler(State(state): State<WebState>, request: Request<Body>) -> impl IntoResponse {
     let app = state.app.clone();
     handle_server_fns_with_context(move || provide_context(app.clone()), request).await
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
     match sqlx::query("SELECT 1").execute(&state.db).await {
-        Ok(_) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({ "status": "ok" })),
-        )
-            .into_response(),
+        Ok(_) => (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" }))).into_response(),
         Err(error) => {
             tracing::error!(%error, "health check: database unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({ "status": "database unavailable" })),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "status": "database unavailable" })))
                 .into_response()
         }
     }
@@ -165,24 +135,14 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// Sends people where they belong before a page renders: to first-run set-up on
 /// an empty installation, to sign-in when signed out, and away from those pages
 /// once they are done. Also makes sure the session has a CSRF token for the forms.
-async fn page_gate(
-    State(state): State<AppState>,
-    session: Session,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn page_gate(State(state): State<AppState>, session: Session, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let is_page = request.method() == Method::GET
-        && !["/api/", "/_app/", "/pkg/", "/healthz", "/favicon"]
-            .iter()
-            .any(|p| path.starts_with(p));
+        && !["/api/", "/_app/", "/pkg/", "/healthz", "/favicon"].iter().any(|p| path.starts_with(p));
     if !is_page {
         return next.run(request).await;
     }
-    let target = request
-        .uri()
-        .path_and_query()
-        .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
+    let target = request.uri().path_and_query().map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
     let decision = async {
         if count_users(&state.db).await? == 0 {
             return Ok::<_, slipway_server::Error>((path != "/setup").then(|| "/setup".to_owned()));
@@ -203,10 +163,7 @@ async fn page_gate(
                 return error.into_response();
             }
             let mut response = next.run(request).await;
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-store"),
-            );
+            response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
             response
         }
         Err(error) => error.into_response(),
@@ -214,9 +171,7 @@ async fn page_gate(
 }
 
 fn url_encode(raw: &str) -> String {
-    serde_urlencoded::to_string([("", raw)])
-        .map(|s| s.trim_start_matches('=').to_owned())
-        .unwrap_or_default()
+    serde_urlencoded::to_string([("", raw)]).map(|s| s.trim_start_matches('=').to_owned()).unwrap_or_default()
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

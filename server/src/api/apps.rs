@@ -60,11 +60,7 @@ pub async fn list(State(state): State<AppState>, _user: CurrentUser) -> Result<A
     Ok(ApiJson(apps::list_apps(&state.db).await?))
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    _user: CurrentUser,
-    Path(name): Path<String>,
-) -> Result<ApiJson<App>> {
+pub async fn show(State(state): State<AppState>, _user: CurrentUser, Path(name): Path<String>) -> Result<ApiJson<App>> {
     Ok(ApiJson(apps::get_app(&state.db, &name).await?))
 }
 
@@ -93,18 +89,11 @@ pub async fn update(
             format!("An app's name cannot be changed (sent \"{sent}\")."),
         )));
     }
-    let spec =
-        AppSpec::parse(&request.into_draft(Some(&name))).map_err(crate::Error::Validation)?;
-    Ok(ApiJson(
-        apps::update_app(&state.db, &state.secrets, &name, &spec).await?,
-    ))
+    let spec = AppSpec::parse(&request.into_draft(Some(&name))).map_err(crate::Error::Validation)?;
+    Ok(ApiJson(apps::update_app(&state.db, &state.secrets, &name, &spec).await?))
 }
 
-pub async fn remove(
-    State(state): State<AppState>,
-    _user: CurrentUser,
-    Path(name): Path<String>,
-) -> Result<StatusCode> {
+pub async fn remove(State(state): State<AppState>, _user: CurrentUser, Path(name): Path<String>) -> Result<StatusCode> {
     apps::delete_app(&state.db, &name).await?;
     tracing::info!(app = %name, "app deleted");
     Ok(StatusCode::NO_CONTENT)

@@ -7,24 +7,23 @@ mod openapi;
 mod tokens;
 
 use axum::Router;
-use axum::routing::{delete, get};
+use axum::routing::{any, delete, get};
 
 use crate::state::AppState;
 
 pub use json::ApiJson;
+pub use openapi::spec as openapi_spec;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/me", get(tokens::me))
         .route("/api/v1/apps", get(apps::list).post(apps::create))
-        .route(
-            "/api/v1/apps/{app}",
-            get(apps::show).put(apps::update).delete(apps::remove),
-        )
+        .route("/api/v1/apps/{app}", get(apps::show).put(apps::update).delete(apps::remove))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
-        .fallback(not_found)
+        // Unknown API paths: authenticated first like every API route, then a JSON 404.
+        .route("/api/{*rest}", any(not_found))
 }
 
 async fn not_found(_user: crate::auth::CurrentUser) -> crate::Error {

@@ -13,10 +13,7 @@ pub async fn document(_user: CurrentUser) -> ApiJson<Value> {
 fn error_responses(codes: &[&str]) -> Value {
     let mut responses = serde_json::Map::new();
     for code in codes {
-        responses.insert(
-            (*code).to_owned(),
-            json!({ "$ref": format!("#/components/responses/E{code}") }),
-        );
+        responses.insert((*code).to_owned(), json!({ "$ref": format!("#/components/responses/E{code}") }));
     }
     Value::Object(responses)
 }
@@ -30,8 +27,7 @@ fn merge(mut a: Value, b: Value) -> Value {
 
 pub fn spec() -> Value {
     let app_ref = json!({ "$ref": "#/components/schemas/App" });
-    let app_param =
-        json!({ "name": "app", "in": "path", "required": true, "schema": { "type": "string" } });
+    let app_param = json!({ "name": "app", "in": "path", "required": true, "schema": { "type": "string" } });
     json!({
         "openapi": "3.1.0",
         "info": {

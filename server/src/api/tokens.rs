@@ -11,10 +11,7 @@ pub async fn me(CurrentUser(user): CurrentUser) -> ApiJson<User> {
     ApiJson(user)
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-) -> Result<ApiJson<Vec<ApiToken>>> {
+pub async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<ApiJson<Vec<ApiToken>>> {
     Ok(ApiJson(auth::list_tokens(&state.db, &user).await?))
 }
 
@@ -28,10 +25,7 @@ pub async fn create(
     CurrentUser(user): CurrentUser,
     ApiJson(request): ApiJson<CreateToken>,
 ) -> Result<(StatusCode, ApiJson<NewToken>)> {
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(auth::create_token(&state.db, &user, &request.name).await?),
-    ))
+    Ok((StatusCode::CREATED, ApiJson(auth::create_token(&state.db, &user, &request.name).await?)))
 }
 
 pub async fn revoke(

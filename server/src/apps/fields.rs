@@ -16,9 +16,7 @@ impl AppName {
         let refuse = |why: &str| {
             Err((
                 "invalid_app_name",
-                format!(
-                    "{why} Use 1–63 lowercase letters, digits and hyphens, e.g. \"billing-api\"."
-                ),
+                format!("{why} Use 1–63 lowercase letters, digits and hyphens, e.g. \"billing-api\"."),
             ))
         };
         if name.is_empty() {
@@ -27,10 +25,7 @@ impl AppName {
         if name.len() > 63 {
             return refuse("The name is too long.");
         }
-        if !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
+        if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
             return refuse("The name may only contain lowercase letters, digits and hyphens.");
         }
         if name.starts_with('-') || name.ends_with('-') {
@@ -60,16 +55,10 @@ impl RepoUrl {
         let value = raw.trim();
         let hint = "Use an https://, http://, ssh:// or file:// URL, git@host:owner/repo, or an absolute path.";
         if value.is_empty() {
-            return Err((
-                "invalid_repo_url",
-                format!("The repository URL is empty. {hint}"),
-            ));
+            return Err(("invalid_repo_url", format!("The repository URL is empty. {hint}")));
         }
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err((
-                "invalid_repo_url",
-                format!("The repository URL contains spaces. {hint}"),
-            ));
+            return Err(("invalid_repo_url", format!("The repository URL contains spaces. {hint}")));
         }
         if value.starts_with('/') {
             return Ok(Self(value.to_owned()));
@@ -77,37 +66,24 @@ impl RepoUrl {
         if let Some((scheme, _)) = value.split_once("://") {
             return match scheme {
                 "https" | "http" | "ssh" | "git" | "file" => match url::Url::parse(value) {
-                    Ok(url)
-                        if scheme == "file" || url.host_str().is_some_and(|h| !h.is_empty()) =>
-                    {
+                    Ok(url) if scheme == "file" || url.host_str().is_some_and(|h| !h.is_empty()) => {
                         Ok(Self(value.to_owned()))
                     }
-                    _ => Err((
-                        "invalid_repo_url",
-                        format!("\"{value}\" is not a valid URL. {hint}"),
-                    )),
+                    _ => Err(("invalid_repo_url", format!("\"{value}\" is not a valid URL. {hint}"))),
                 },
-                other => Err((
-                    "unsupported_repo_scheme",
-                    format!("\"{other}://\" repositories are not supported. {hint}"),
-                )),
+                other => {
+                    Err(("unsupported_repo_scheme", format!("\"{other}://\" repositories are not supported. {hint}")))
+                }
             };
         }
         // scp-like: [user@]host:path, where host has no slash before the colon.
         if let Some((host_part, path)) = value.split_once(':') {
             let host = host_part.rsplit('@').next().unwrap_or(host_part);
-            if !host.is_empty()
-                && !host.contains('/')
-                && !path.is_empty()
-                && !path.starts_with("//")
-            {
+            if !host.is_empty() && !host.contains('/') && !path.is_empty() && !path.starts_with("//") {
                 return Ok(Self(value.to_owned()));
             }
         }
-        Err((
-            "invalid_repo_url",
-            format!("\"{value}\" is not a repository URL. {hint}"),
-        ))
+        Err(("invalid_repo_url", format!("\"{value}\" is not a repository URL. {hint}")))
     }
 
     pub fn as_str(&self) -> &str {
@@ -131,15 +107,11 @@ impl Branch {
             || name.contains("//")
             || name.contains("@{")
             || name == "@"
-            || name
-                .chars()
-                .any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c));
+            || name.chars().any(|c| c.is_control() || c.is_whitespace() || "~^:?*[\\".contains(c));
         if bad {
             return Err((
                 "invalid_branch",
-                format!(
-                    "\"{name}\" is not a valid git branch name, e.g. \"main\" or \"release/2.0\"."
-                ),
+                format!("\"{name}\" is not a valid git branch name, e.g. \"main\" or \"release/2.0\"."),
             ));
         }
         Ok(Self(name.to_owned()))
@@ -162,10 +134,7 @@ impl RepoPath {
             return Err(("invalid_path", format!("The {what} is empty.")));
         }
         if value.contains('\0') || value.contains('\\') {
-            return Err((
-                "invalid_path",
-                format!("The {what} contains characters that are not allowed."),
-            ));
+            return Err(("invalid_path", format!("The {what} contains characters that are not allowed.")));
         }
         let mut parts = Vec::new();
         for component in Path::new(value).components() {
@@ -175,26 +144,18 @@ impl RepoPath {
                 Component::ParentDir => {
                     return Err((
                         "path_outside_repo",
-                        format!(
-                            "The {what} \"{value}\" points outside the repository; use a path inside it."
-                        ),
+                        format!("The {what} \"{value}\" points outside the repository; use a path inside it."),
                     ));
                 }
                 Component::RootDir | Component::Prefix(_) => {
                     return Err((
                         "path_outside_repo",
-                        format!(
-                            "The {what} must be relative to the repository root, not \"{value}\"."
-                        ),
+                        format!("The {what} must be relative to the repository root, not \"{value}\"."),
                     ));
                 }
             }
         }
-        Ok(Self(if parts.is_empty() {
-            ".".into()
-        } else {
-            parts.join("/")
-        }))
+        Ok(Self(if parts.is_empty() { ".".into() } else { parts.join("/") }))
     }
 
     pub fn as_str(&self) -> &str {
@@ -211,10 +172,7 @@ impl EnvName {
         let name = raw.trim();
         let valid = !name.is_empty()
             && name.len() <= 255
-            && name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if valid {
             Ok(Self(name.to_owned()))
@@ -242,21 +200,8 @@ mod tests {
         for good in ["a", "billing-api", "app2", &"x".repeat(63)] {
             assert!(AppName::parse(good).is_ok(), "{good}");
         }
-        for bad in [
-            "",
-            "-a",
-            "a-",
-            "Billing",
-            "a_b",
-            "a.b",
-            "ü",
-            &"x".repeat(64),
-        ] {
-            assert_eq!(
-                AppName::parse(bad).unwrap_err().0,
-                "invalid_app_name",
-                "{bad}"
-            );
+        for bad in ["", "-a", "a-", "Billing", "a_b", "a.b", "ü", &"x".repeat(64)] {
+            assert_eq!(AppName::parse(bad).unwrap_err().0, "invalid_app_name", "{bad}");
         }
     }
 
@@ -273,18 +218,8 @@ mod tests {
         ] {
             assert!(RepoUrl::parse(good).is_ok(), "{good}");
         }
-        assert_eq!(
-            RepoUrl::parse("ftp://x/y").unwrap_err().0,
-            "unsupported_repo_scheme"
-        );
-        for bad in [
-            "",
-            "shop",
-            "https://",
-            "has space.git",
-            "./relative",
-            "C:\\x",
-        ] {
+        assert_eq!(RepoUrl::parse("ftp://x/y").unwrap_err().0, "unsupported_repo_scheme");
+        for bad in ["", "shop", "https://", "has space.git", "./relative", "C:\\x"] {
             assert!(RepoUrl::parse(bad).is_err(), "{bad}");
         }
     }
@@ -294,34 +229,18 @@ mod tests {
         for good in ["main", "release/2.0", "feat-x"] {
             assert!(Branch::parse(good).is_ok(), "{good}");
         }
-        for bad in [
-            "", "-x", "a..b", "a b", "x.lock", "a:b", "/a", "a/", "a~1", "@",
-        ] {
+        for bad in ["", "-x", "a..b", "a b", "x.lock", "a:b", "/a", "a/", "a~1", "@"] {
             assert!(Branch::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn repo_paths_stay_inside_the_repository() {
-        assert_eq!(
-            RepoPath::parse("./docker/Dockerfile", "x")
-                .unwrap()
-                .as_str(),
-            "docker/Dockerfile"
-        );
+        assert_eq!(RepoPath::parse("./docker/Dockerfile", "x").unwrap().as_str(), "docker/Dockerfile");
         assert_eq!(RepoPath::parse(".", "x").unwrap().as_str(), ".");
-        assert_eq!(
-            RepoPath::parse("../x", "x").unwrap_err().0,
-            "path_outside_repo"
-        );
-        assert_eq!(
-            RepoPath::parse("a/../../x", "x").unwrap_err().0,
-            "path_outside_repo"
-        );
-        assert_eq!(
-            RepoPath::parse("/etc/passwd", "x").unwrap_err().0,
-            "path_outside_repo"
-        );
+        assert_eq!(RepoPath::parse("../x", "x").unwrap_err().0, "path_outside_repo");
+        assert_eq!(RepoPath::parse("a/../../x", "x").unwrap_err().0, "path_outside_repo");
+        assert_eq!(RepoPath::parse("/etc/passwd", "x").unwrap_err().0, "path_outside_repo");
         assert!(RepoPath::parse("", "x").is_err());
     }
 

@@ -6,6 +6,5 @@ mod store;
 
 pub use fields::{AppName, Branch, EnvName, RepoPath, RepoUrl};
 pub use store::{
-    App, AppDraft, AppSpec, EnvDraft, EnvVar, create_app, delete_app, get_app, list_apps,
-    runtime_env, update_app,
+    App, AppDraft, AppSpec, EnvDraft, EnvVar, create_app, delete_app, get_app, list_apps, runtime_env, update_app,
 };

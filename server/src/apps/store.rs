@@ -55,11 +55,7 @@ pub struct AppSpec {
 }
 
 fn or_default<'a>(value: &'a str, default: &'a str) -> &'a str {
-    if value.trim().is_empty() {
-        default
-    } else {
-        value
-    }
+    if value.trim().is_empty() { default } else { value }
 }
 
 impl AppSpec {
@@ -74,53 +70,22 @@ impl AppSpec {
         let name = AppName::parse(&draft.name);
         let repo_url = RepoUrl::parse(&draft.repo_url);
         let branch = Branch::parse(or_default(&draft.branch, DEFAULT_BRANCH));
-        let dockerfile = RepoPath::parse(
-            or_default(&draft.dockerfile, DEFAULT_DOCKERFILE),
-            "Dockerfile path",
-        );
-        let build_context = RepoPath::parse(
-            or_default(&draft.build_context, DEFAULT_CONTEXT),
-            "build context",
-        );
+        let dockerfile = RepoPath::parse(or_default(&draft.dockerfile, DEFAULT_DOCKERFILE), "Dockerfile path");
+        let build_context = RepoPath::parse(or_default(&draft.build_context, DEFAULT_CONTEXT), "build context");
         let port = parse_port(&draft.port);
         let health_path = parse_health_path(&draft.health_path);
         let replicas = parse_replicas(&draft.replicas);
         let env = parse_env(&draft.env);
         check("name", name.as_ref().map(drop).map_err(Clone::clone));
-        check(
-            "repo_url",
-            repo_url.as_ref().map(drop).map_err(Clone::clone),
-        );
+        check("repo_url", repo_url.as_ref().map(drop).map_err(Clone::clone));
         check("branch", branch.as_ref().map(drop).map_err(Clone::clone));
-        check(
-            "dockerfile",
-            dockerfile.as_ref().map(drop).map_err(Clone::clone),
-        );
-        check(
-            "build_context",
-            build_context.as_ref().map(drop).map_err(Clone::clone),
-        );
+        check("dockerfile", dockerfile.as_ref().map(drop).map_err(Clone::clone));
+        check("build_context", build_context.as_ref().map(drop).map_err(Clone::clone));
         check("port", port.as_ref().map(drop).map_err(Clone::clone));
-        check(
-            "health_path",
-            health_path.as_ref().map(drop).map_err(Clone::clone),
-        );
-        check(
-            "replicas",
-            replicas.as_ref().map(drop).map_err(Clone::clone),
-        );
+        check("health_path", health_path.as_ref().map(drop).map_err(Clone::clone));
+        check("replicas", replicas.as_ref().map(drop).map_err(Clone::clone));
         check("env", env.as_ref().map(drop).map_err(Clone::clone));
-        match (
-            name,
-            repo_url,
-            branch,
-            dockerfile,
-            build_context,
-            port,
-            health_path,
-            replicas,
-            env,
-        ) {
+        match (name, repo_url, branch, dockerfile, build_context, port, health_path, replicas, env) {
             (
                 Ok(name),
                 Ok(repo_url),
@@ -131,17 +96,7 @@ impl AppSpec {
                 Ok(health_path),
                 Ok(replicas),
                 Ok(env),
-            ) => Ok(Self {
-                name,
-                repo_url,
-                branch,
-                dockerfile,
-                build_context,
-                port,
-                health_path,
-                replicas,
-                env,
-            }),
+            ) => Ok(Self { name, repo_url, branch, dockerfile, build_context, port, health_path, replicas, env }),
             _ => Err(errors),
         }
     }
@@ -154,19 +109,13 @@ fn parse_port(raw: &str) -> std::result::Result<u16, (&'static str, String)> {
     }
     match raw.parse::<u16>() {
         Ok(port) if port > 0 => Ok(port),
-        _ => Err((
-            "invalid_port",
-            format!("\"{raw}\" is not a port; use a number from 1 to 65535."),
-        )),
+        _ => Err(("invalid_port", format!("\"{raw}\" is not a port; use a number from 1 to 65535."))),
     }
 }
 
 fn parse_health_path(raw: &str) -> std::result::Result<String, (&'static str, String)> {
     let path = or_default(raw, DEFAULT_HEALTH_PATH).trim();
-    if !path.starts_with('/')
-        || path.chars().any(|c| c.is_whitespace() || c.is_control())
-        || path.len() > 512
-    {
+    if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()) || path.len() > 512 {
         return Err((
             "invalid_health_path",
             format!("\"{path}\" is not a URL path; it must start with \"/\", e.g. \"/healthz\"."),
@@ -182,10 +131,7 @@ fn parse_replicas(raw: &str) -> std::result::Result<u32, (&'static str, String)>
     }
     match raw.parse::<u32>() {
         Ok(n) if (1..=MAX_REPLICAS).contains(&n) => Ok(n),
-        _ => Err((
-            "invalid_replicas",
-            format!("Replicas must be a whole number from 1 to {MAX_REPLICAS}."),
-        )),
+        _ => Err(("invalid_replicas", format!("Replicas must be a whole number from 1 to {MAX_REPLICAS}."))),
     }
 }
 
@@ -197,28 +143,15 @@ fn parse_env(drafts: &[EnvDraft]) -> std::result::Result<EnvSpec, (&'static str,
     for draft in drafts {
         let name = EnvName::parse(&draft.name)?;
         if !seen.insert(name.clone()) {
-            return Err((
-                "duplicate_env_name",
-                format!("{} is set more than once.", name.as_str()),
-            ));
+            return Err(("duplicate_env_name", format!("{} is set more than once.", name.as_str())));
         }
         if !draft.secret && draft.value.is_none() {
-            return Err((
-                "missing_env_value",
-                format!("{} has no value.", name.as_str()),
-            ));
+            return Err(("missing_env_value", format!("{} has no value.", name.as_str())));
         }
-        if draft
-            .value
-            .as_ref()
-            .is_some_and(|v| v.contains('\0') || v.len() > 32 * 1024)
-        {
+        if draft.value.as_ref().is_some_and(|v| v.contains('\0') || v.len() > 32 * 1024) {
             return Err((
                 "invalid_env_value",
-                format!(
-                    "The value of {} is too long or contains a NUL byte.",
-                    name.as_str()
-                ),
+                format!("The value of {} is too long or contains a NUL byte.", name.as_str()),
             ));
         }
         env.push((name, draft.value.clone(), draft.secret));
@@ -304,17 +237,11 @@ fn to_app(row: AppRow, env: Vec<EnvVar>) -> App {
 }
 
 fn env_var(row: EnvRow) -> EnvVar {
-    EnvVar {
-        value: (!row.secret).then_some(row.value),
-        name: row.name,
-        secret: row.secret,
-    }
+    EnvVar { value: (!row.secret).then_some(row.value), name: row.name, secret: row.secret }
 }
 
 pub async fn list_apps(db: &SqlitePool) -> Result<Vec<App>> {
-    let rows: Vec<AppRow> = sqlx::query_as(select_apps!("ORDER BY name"))
-        .fetch_all(db)
-        .await?;
+    let rows: Vec<AppRow> = sqlx::query_as(select_apps!("ORDER BY name")).fetch_all(db).await?;
     let env_rows: Vec<EnvRow> =
         sqlx::query_as("SELECT app_id, name, value, secret FROM app_env ORDER BY app_id, position")
             .fetch_all(db)
@@ -333,17 +260,13 @@ pub async fn list_apps(db: &SqlitePool) -> Result<Vec<App>> {
 }
 
 pub async fn get_app(db: &SqlitePool, name: &str) -> Result<App> {
-    let row: Option<AppRow> = sqlx::query_as(select_apps!("WHERE name = ?"))
-        .bind(name)
-        .fetch_optional(db)
-        .await?;
+    let row: Option<AppRow> = sqlx::query_as(select_apps!("WHERE name = ?")).bind(name).fetch_optional(db).await?;
     let row = row.ok_or_else(|| Error::NotFound(format!("app \"{name}\"")))?;
-    let env: Vec<EnvRow> = sqlx::query_as(
-        "SELECT app_id, name, value, secret FROM app_env WHERE app_id = ? ORDER BY position",
-    )
-    .bind(row.id)
-    .fetch_all(db)
-    .await?;
+    let env: Vec<EnvRow> =
+        sqlx::query_as("SELECT app_id, name, value, secret FROM app_env WHERE app_id = ? ORDER BY position")
+            .bind(row.id)
+            .fetch_all(db)
+            .await?;
     Ok(to_app(row, env.into_iter().map(env_var).collect()))
 }
 
@@ -372,10 +295,7 @@ pub async fn create_app(db: &SqlitePool, secrets: &SecretBox, spec: &AppSpec) ->
             return Err(Error::Validation(FieldErrors::single(
                 "name",
                 "app_name_taken",
-                format!(
-                    "An app named \"{}\" already exists; pick another name.",
-                    spec.name
-                ),
+                format!("An app named \"{}\" already exists; pick another name.", spec.name),
             )));
         }
         Err(e) => return Err(e.into()),
@@ -386,12 +306,7 @@ pub async fn create_app(db: &SqlitePool, secrets: &SecretBox, spec: &AppSpec) ->
 }
 
 /// Replaces an app's settings. The name identifies the app and does not change.
-pub async fn update_app(
-    db: &SqlitePool,
-    secrets: &SecretBox,
-    name: &str,
-    spec: &AppSpec,
-) -> Result<App> {
+pub async fn update_app(db: &SqlitePool, secrets: &SecretBox, name: &str, spec: &AppSpec) -> Result<App> {
     let mut tx = db.begin().await?;
     let app_id: i64 = sqlx::query_scalar("SELECT id FROM apps WHERE name = ?")
         .bind(name)
@@ -426,10 +341,7 @@ pub async fn update_app(
     .bind(app_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM app_env WHERE app_id = ?")
-        .bind(app_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM app_env WHERE app_id = ?").bind(app_id).execute(&mut *tx).await?;
     write_env(&mut tx, secrets, app_id, &spec.env, &stored_secrets).await?;
     tx.commit().await?;
     get_app(db, name).await
@@ -454,25 +366,20 @@ async fn write_env(
                 ))
             })?,
         };
-        sqlx::query(
-            "INSERT INTO app_env (app_id, name, value, secret, position) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(app_id)
-        .bind(name.as_str())
-        .bind(stored)
-        .bind(secret)
-        .bind(i64::try_from(position).unwrap_or(i64::MAX))
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("INSERT INTO app_env (app_id, name, value, secret, position) VALUES (?, ?, ?, ?, ?)")
+            .bind(app_id)
+            .bind(name.as_str())
+            .bind(stored)
+            .bind(secret)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
     }
     Ok(())
 }
 
 pub async fn delete_app(db: &SqlitePool, name: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM apps WHERE name = ?")
-        .bind(name)
-        .execute(db)
-        .await?;
+    let done = sqlx::query("DELETE FROM apps WHERE name = ?").bind(name).execute(db).await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound(format!("app \"{name}\"")));
     }
@@ -480,28 +387,14 @@ pub async fn delete_app(db: &SqlitePool, name: &str) -> Result<()> {
 }
 
 /// Decrypted environment for running the app (deploy pipeline only).
-pub async fn runtime_env(
-    db: &SqlitePool,
-    secrets: &SecretBox,
-    app_id: i64,
-) -> Result<Vec<(String, String)>> {
-    let rows: Vec<(String, String, bool)> = sqlx::query_as(
-        "SELECT name, value, secret FROM app_env WHERE app_id = ? ORDER BY position",
-    )
-    .bind(app_id)
-    .fetch_all(db)
-    .await?;
+pub async fn runtime_env(db: &SqlitePool, secrets: &SecretBox, app_id: i64) -> Result<Vec<(String, String)>> {
+    let rows: Vec<(String, String, bool)> =
+        sqlx::query_as("SELECT name, value, secret FROM app_env WHERE app_id = ? ORDER BY position")
+            .bind(app_id)
+            .fetch_all(db)
+            .await?;
     rows.into_iter()
-        .map(|(name, value, secret)| {
-            Ok((
-                name,
-                if secret {
-                    secrets.decrypt(&value)?
-                } else {
-                    value
-                },
-            ))
-        })
+        .map(|(name, value, secret)| Ok((name, if secret { secrets.decrypt(&value)? } else { value })))
         .collect()
 }
 
@@ -510,11 +403,7 @@ mod tests {
     use super::*;
 
     fn draft() -> AppDraft {
-        AppDraft {
-            name: "shop".into(),
-            repo_url: "https://example.com/shop.git".into(),
-            ..AppDraft::default()
-        }
+        AppDraft { name: "shop".into(), repo_url: "https://example.com/shop.git".into(), ..AppDraft::default() }
     }
 
     #[test]
@@ -537,43 +426,20 @@ mod tests {
             port: "99999".into(),
             health_path: "healthz".into(),
             replicas: "0".into(),
-            env: vec![EnvDraft {
-                name: "1X".into(),
-                value: Some("v".into()),
-                secret: false,
-            }],
+            env: vec![EnvDraft { name: "1X".into(), value: Some("v".into()), secret: false }],
             ..draft()
         };
         let errors = AppSpec::parse(&bad).unwrap_err();
         let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
-        assert_eq!(
-            fields,
-            [
-                "dockerfile",
-                "env",
-                "health_path",
-                "name",
-                "port",
-                "replicas",
-                "repo_url"
-            ]
-        );
+        assert_eq!(fields, ["dockerfile", "env", "health_path", "name", "port", "replicas", "repo_url"]);
         assert_eq!(errors.0["dockerfile"].code, "path_outside_repo");
     }
 
     #[test]
     fn duplicate_env_names_are_refused() {
         let env = vec![
-            EnvDraft {
-                name: "A".into(),
-                value: Some("1".into()),
-                secret: false,
-            },
-            EnvDraft {
-                name: "A".into(),
-                value: Some("2".into()),
-                secret: true,
-            },
+            EnvDraft { name: "A".into(), value: Some("1".into()), secret: false },
+            EnvDraft { name: "A".into(), value: Some("2".into()), secret: true },
         ];
         let errors = AppSpec::parse(&AppDraft { env, ..draft() }).unwrap_err();
         assert_eq!(errors.0["env"].code, "duplicate_env_name");

@@ -17,10 +17,7 @@ pub struct CurrentUser(pub User);
 
 /// The user signed in to this session, if any.
 pub async fn user_from_session(state: &AppState, session: &Session) -> Result<Option<User>> {
-    let id: Option<i64> = session
-        .get(SESSION_USER_KEY)
-        .await
-        .map_err(|e| Error::Internal(e.into()))?;
+    let id: Option<i64> = session.get(SESSION_USER_KEY).await.map_err(|e| Error::Internal(e.into()))?;
     match id {
         Some(id) => find_user(&state.db, id).await,
         None => Ok(None),
@@ -45,14 +42,7 @@ where
                 .ok_or(Error::InvalidToken)?;
             return user_for_token(&state.db, token).await.map(CurrentUser);
         }
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or(Error::Unauthorized)?;
-        user_from_session(&state, &session)
-            .await?
-            .map(CurrentUser)
-            .ok_or(Error::Unauthorized)
+        let session = parts.extensions.get::<Session>().cloned().ok_or(Error::Unauthorized)?;
+        user_from_session(&state, &session).await?.map(CurrentUser).ok_or(Error::Unauthorized)
     }
 }

@@ -19,10 +19,7 @@ impl SqliteSessionStore {
     /// Removes expired sessions; called periodically.
     pub async fn delete_expired(&self) -> sqlx::Result<u64> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let done = sqlx::query("DELETE FROM sessions WHERE expiry_date < ?")
-            .bind(now)
-            .execute(&self.db)
-            .await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE expiry_date < ?").bind(now).execute(&self.db).await?;
         Ok(done.rows_affected())
     }
 }
@@ -34,16 +31,16 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 #[async_trait]
 impl SessionStore for SqliteSessionStore {
     async fn create(&self, record: &mut Record) -> StoreResult<()> {
-        let data =
-            serde_json::to_string(&record.data).map_err(|e| StoreError::Encode(e.to_string()))?;
+        let data = serde_json::to_string(&record.data).map_err(|e| StoreError::Encode(e.to_string()))?;
         loop {
-            let inserted = sqlx::query("INSERT INTO sessions (id, data, expiry_date) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING")
-                .bind(record.id.to_string())
-                .bind(&data)
-                .bind(record.expiry_date.unix_timestamp())
-                .execute(&self.db)
-                .await
-                .map_err(backend)?;
+            let inserted =
+                sqlx::query("INSERT INTO sessions (id, data, expiry_date) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING")
+                    .bind(record.id.to_string())
+                    .bind(&data)
+                    .bind(record.expiry_date.unix_timestamp())
+                    .execute(&self.db)
+                    .await
+                    .map_err(backend)?;
             if inserted.rows_affected() == 1 {
                 return Ok(());
             }
@@ -52,8 +49,7 @@ impl SessionStore for SqliteSessionStore {
     }
 
     async fn save(&self, record: &Record) -> StoreResult<()> {
-        let data =
-            serde_json::to_string(&record.data).map_err(|e| StoreError::Encode(e.to_string()))?;
+        let data = serde_json::to_string(&record.data).map_err(|e| StoreError::Encode(e.to_string()))?;
         sqlx::query(
             "INSERT INTO sessions (id, data, expiry_date) VALUES (?, ?, ?)
              ON CONFLICT(id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date",
@@ -69,14 +65,13 @@ impl SessionStore for SqliteSessionStore {
 
     async fn load(&self, id: &Id) -> StoreResult<Option<Record>> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT data, expiry_date FROM sessions WHERE id = ? AND expiry_date > ?",
-        )
-        .bind(id.to_string())
-        .bind(now)
-        .fetch_optional(&self.db)
-        .await
-        .map_err(backend)?;
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT data, expiry_date FROM sessions WHERE id = ? AND expiry_date > ?")
+                .bind(id.to_string())
+                .bind(now)
+                .fetch_optional(&self.db)
+                .await
+                .map_err(backend)?;
         let Some((data, expiry)) = row else {
             return Ok(None);
         };

@@ -71,14 +71,12 @@ pub async fn list_tokens(db: &SqlitePool, user: &User) -> Result<Vec<ApiToken>> 
 }
 
 pub async fn revoke_token(db: &SqlitePool, user: &User, token_id: i64) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
-    )
-    .bind(now())
-    .bind(token_id)
-    .bind(user.id)
-    .execute(db)
-    .await?;
+    let done = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL")
+        .bind(now())
+        .bind(token_id)
+        .bind(user.id)
+        .execute(db)
+        .await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound("token".into()));
     }

@@ -1,9 +1,7 @@
 //! Users, password hashing (argon2) and sign-in with failed-attempt rate limiting.
 
 use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use serde::Serialize;
 use sqlx::SqlitePool;
 
@@ -26,11 +24,7 @@ impl Email {
         if valid {
             Ok(Self(email))
         } else {
-            Err(FieldErrors::single(
-                "email",
-                "invalid_email",
-                "Enter an email address like ada@example.com.",
-            ))
+            Err(FieldErrors::single("email", "invalid_email", "Enter an email address like ada@example.com."))
         }
     }
 
@@ -53,11 +47,7 @@ impl Password {
             ));
         }
         if raw.len() > 1024 {
-            return Err(FieldErrors::single(
-                "password",
-                "password_too_long",
-                "Use at most 1024 bytes.",
-            ));
+            return Err(FieldErrors::single("password", "password_too_long", "Use at most 1024 bytes."));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -80,35 +70,24 @@ pub struct User {
 }
 
 pub async fn count_users(db: &SqlitePool) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await?)
 }
 
 pub async fn find_user(db: &SqlitePool, id: i64) -> Result<Option<User>> {
-    Ok(
-        sqlx::query_as("SELECT id, email, is_owner, created_at FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(db)
-            .await?,
-    )
+    Ok(sqlx::query_as("SELECT id, email, is_owner, created_at FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
 }
 
 pub async fn find_user_by_email(db: &SqlitePool, email: &Email) -> Result<Option<User>> {
-    Ok(
-        sqlx::query_as("SELECT id, email, is_owner, created_at FROM users WHERE email = ?")
-            .bind(email.as_str())
-            .fetch_optional(db)
-            .await?,
-    )
+    Ok(sqlx::query_as("SELECT id, email, is_owner, created_at FROM users WHERE email = ?")
+        .bind(email.as_str())
+        .fetch_optional(db)
+        .await?)
 }
 
-pub async fn create_user(
-    db: &SqlitePool,
-    email: &Email,
-    password: &Password,
-    is_owner: bool,
-) -> Result<User> {
+pub async fn create_user(db: &SqlitePool, email: &Email, password: &Password, is_owner: bool) -> Result<User> {
     let hash = password.hash()?;
     let inserted = sqlx::query_as(
         "INSERT INTO users (email, password_hash, is_owner, created_at) VALUES (?, ?, ?, ?)
@@ -122,13 +101,11 @@ pub async fn create_user(
     .await;
     match inserted {
         Ok(user) => Ok(user),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(Error::Validation(FieldErrors::single(
-                "email",
-                "email_taken",
-                "An account with this email already exists.",
-            )))
-        }
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(Error::Validation(FieldErrors::single(
+            "email",
+            "email_taken",
+            "An account with this email already exists.",
+        ))),
         Err(e) => Err(e.into()),
     }
 }
@@ -154,36 +131,23 @@ pub async fn create_owner(db: &SqlitePool, email: &Email, password: &Password) -
 
 /// Checks credentials. Refuses with `RateLimited` after too many recent failures for
 /// this email or this client address; records each failure.
-pub async fn sign_in(
-    db: &SqlitePool,
-    email: &str,
-    password: &str,
-    client_ip: &str,
-) -> Result<User> {
+pub async fn sign_in(db: &SqlitePool, email: &str, password: &str, client_ip: &str) -> Result<User> {
     let email = email.trim().to_lowercase();
     let since = now() - WINDOW_SECS;
-    let (failures, oldest): (i64, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(*), MIN(at) FROM login_failures WHERE (email = ? OR ip = ?) AND at > ?",
-    )
-    .bind(&email)
-    .bind(client_ip)
-    .bind(since)
-    .fetch_one(db)
-    .await?;
+    let (failures, oldest): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM login_failures WHERE (email = ? OR ip = ?) AND at > ?")
+            .bind(&email)
+            .bind(client_ip)
+            .bind(since)
+            .fetch_one(db)
+            .await?;
     if failures >= MAX_FAILURES {
-        let retry_after = oldest
-            .map_or(WINDOW_SECS, |at| at + WINDOW_SECS - now())
-            .max(1);
-        return Err(Error::RateLimited {
-            retry_after_secs: retry_after.unsigned_abs(),
-        });
+        let retry_after = oldest.map_or(WINDOW_SECS, |at| at + WINDOW_SECS - now()).max(1);
+        return Err(Error::RateLimited { retry_after_secs: retry_after.unsigned_abs() });
     }
 
     let row: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE email = ?")
-            .bind(&email)
-            .fetch_optional(db)
-            .await?;
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE email = ?").bind(&email).fetch_optional(db).await?;
     let verified = match &row {
         Some((_, hash)) => verify(password, hash),
         // Spend the same effort on unknown emails so timing does not reveal accounts.
@@ -194,10 +158,7 @@ pub async fn sign_in(
     };
     match (row, verified) {
         (Some((id, _)), true) => {
-            sqlx::query("DELETE FROM login_failures WHERE email = ?")
-                .bind(&email)
-                .execute(db)
-                .await?;
+            sqlx::query("DELETE FROM login_failures WHERE email = ?").bind(&email).execute(db).await?;
             find_user(db, id).await?.ok_or(Error::WrongCredentials)
         }
         _ => {
@@ -207,10 +168,7 @@ pub async fn sign_in(
                 .bind(now())
                 .execute(db)
                 .await?;
-            sqlx::query("DELETE FROM login_failures WHERE at < ?")
-                .bind(since)
-                .execute(db)
-                .await?;
+            sqlx::query("DELETE FROM login_failures WHERE at < ?").bind(since).execute(db).await?;
             Err(Error::WrongCredentials)
         }
     }
@@ -218,11 +176,7 @@ pub async fn sign_in(
 
 fn verify(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -232,19 +186,8 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_checked() {
-        assert_eq!(
-            Email::parse("  Ada@Example.COM ").unwrap().as_str(),
-            "ada@example.com"
-        );
-        for bad in [
-            "",
-            "ada",
-            "@example.com",
-            "ada@",
-            "ada@example",
-            "a da@example.com",
-            "ada@.com",
-        ] {
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+        for bad in ["", "ada", "@example.com", "ada@", "ada@example", "a da@example.com", "ada@.com"] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -18,19 +18,9 @@ async fn engine_builds_and_runs_the_fixture_image() {
     let image = fixture_image().await;
     let container = run_published(&docker, image).await;
     let url = format!("http://127.0.0.1:{}/", container.host_port);
-    let body = wait_until(
-        "the fixture container to answer",
-        Duration::from_secs(20),
-        || async {
-            reqwest::get(&url)
-                .await
-                .ok()
-                .filter(|r| r.status().is_success())?
-                .text()
-                .await
-                .ok()
-        },
-    )
+    let body = wait_until("the fixture container to answer", Duration::from_secs(20), || async {
+        reqwest::get(&url).await.ok().filter(|r| r.status().is_success())?.text().await.ok()
+    })
     .await;
     remove_container(&docker, &container.name).await;
     assert_eq!(body, "fixture ok\n");
@@ -39,21 +29,10 @@ async fn engine_builds_and_runs_the_fixture_image() {
 #[tokio::test]
 async fn a_failed_build_reports_the_builders_message() {
     let docker = docker().await;
-    let files = vec![(
-        "Dockerfile".to_owned(),
-        b"FROM scratch\nRUN [\"/bin/does-not-exist\"]\n".to_vec(),
-    )];
-    let error = docker::build_image(
-        &docker,
-        &format!("slipway-test/broken:{}", unique("t")),
-        &files,
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        error.contains("does-not-exist") || error.contains("no such file"),
-        "unexpected error: {error}"
-    );
+    let files = vec![("Dockerfile".to_owned(), b"FROM scratch\nRUN [\"/bin/does-not-exist\"]\n".to_vec())];
+    let error =
+        docker::build_image(&docker, &format!("slipway-test/broken:{}", unique("t")), &files).await.unwrap_err();
+    assert!(error.contains("does-not-exist") || error.contains("no such file"), "unexpected error: {error}");
 }
 
 #[tokio::test]
@@ -63,21 +42,15 @@ async fn registry_accepts_pushes_with_credentials_only() {
     let repo = format!("{}/slipway-test/fixture", registry.address);
     let tag = unique("t");
     docker
-        .tag_image(
-            fixture_image().await,
-            Some(TagImageOptionsBuilder::new().repo(&repo).tag(&tag).build()),
-        )
+        .tag_image(fixture_image().await, Some(TagImageOptionsBuilder::new().repo(&repo).tag(&tag).build()))
         .await
         .expect("tagging");
     let push = |credentials: Option<DockerCredentials>| {
         let docker = docker.clone();
         let (repo, tag) = (repo.clone(), tag.clone());
         async move {
-            let mut stream = docker.push_image(
-                &repo,
-                Some(PushImageOptionsBuilder::new().tag(&tag).build()),
-                credentials,
-            );
+            let mut stream =
+                docker.push_image(&repo, Some(PushImageOptionsBuilder::new().tag(&tag).build()), credentials);
             while let Some(item) = stream.next().await {
                 if let Err(e) = item {
                     return Err(e.to_string());
@@ -101,10 +74,7 @@ async fn registry_accepts_pushes_with_credentials_only() {
     .expect("an authenticated push");
 
     let tags: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "http://{}/v2/slipway-test/fixture/tags/list",
-            registry.address
-        ))
+        .get(format!("http://{}/v2/slipway-test/fixture/tags/list", registry.address))
         .basic_auth(&registry.username, Some(&registry.password))
         .send()
         .await
@@ -112,20 +82,9 @@ async fn registry_accepts_pushes_with_credentials_only() {
         .json()
         .await
         .expect("tags JSON");
-    assert!(
-        tags["tags"]
-            .as_array()
-            .expect("tags")
-            .iter()
-            .any(|t| t == &serde_json::json!(tag)),
-        "{tags}"
-    );
+    assert!(tags["tags"].as_array().expect("tags").iter().any(|t| t == &serde_json::json!(tag)), "{tags}");
     let _ = docker
-        .remove_image(
-            &format!("{repo}:{tag}"),
-            None::<bollard::query_parameters::RemoveImageOptions>,
-            None,
-        )
+        .remove_image(&format!("{repo}:{tag}"), None::<bollard::query_parameters::RemoveImageOptions>, None)
         .await;
 }
 
@@ -145,25 +104,15 @@ async fn moto_answers_ecs_calls() {
             .send()
     };
     let cluster = unique("cluster");
-    let created: serde_json::Value = call(
-        "CreateCluster",
-        serde_json::json!({ "clusterName": cluster }),
-    )
-    .await
-    .expect("CreateCluster")
-    .json()
-    .await
-    .expect("JSON");
-    assert_eq!(
-        created["cluster"]["clusterName"],
-        serde_json::json!(cluster)
-    );
-    let listed: serde_json::Value = call("ListClusters", serde_json::json!({}))
+    let created: serde_json::Value = call("CreateCluster", serde_json::json!({ "clusterName": cluster }))
         .await
-        .expect("ListClusters")
+        .expect("CreateCluster")
         .json()
         .await
         .expect("JSON");
+    assert_eq!(created["cluster"]["clusterName"], serde_json::json!(cluster));
+    let listed: serde_json::Value =
+        call("ListClusters", serde_json::json!({})).await.expect("ListClusters").json().await.expect("JSON");
     assert!(
         listed["clusterArns"]
             .as_array()
@@ -186,17 +135,8 @@ async fn git_clones_over_http_and_file() {
             .await
             .expect("clone task")
             .unwrap_or_else(|e| panic!("cloning {}: {e}", repo.http_url));
-        let head = cloned
-            .head()
-            .expect("HEAD")
-            .peel_to_commit()
-            .expect("commit")
-            .id()
-            .to_string();
+        let head = cloned.head().expect("HEAD").peel_to_commit().expect("commit").id().to_string();
         assert_eq!(head, sha);
-        assert_eq!(
-            std::fs::read_to_string(target.path().join("app.txt")).expect("file"),
-            "v2\n"
-        );
+        assert_eq!(std::fs::read_to_string(target.path().join("app.txt")).expect("file"), "v2\n");
     }
 }

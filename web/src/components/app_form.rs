@@ -38,33 +38,18 @@ pub fn AppForm(app: Option<AppView>) -> impl IntoView {
                     .map(|v| format!("{}={}", v.name, v.value.clone().unwrap_or_default()))
                     .collect::<Vec<_>>()
                     .join("\n"),
-                "secrets" => app
-                    .env
-                    .iter()
-                    .filter(|v| v.secret)
-                    .map(|v| v.name.clone())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+                "secrets" => app.env.iter().filter(|v| v.secret).map(|v| v.name.clone()).collect::<Vec<_>>().join("\n"),
                 _ => String::new(),
             }
         })
     };
     let value = move |field: &'static str| {
         Signal::derive(move || {
-            error
-                .get()
-                .and_then(|e: UiError| e.input.get(field).cloned())
-                .unwrap_or_else(|| stored(field))
+            error.get().and_then(|e: UiError| e.input.get(field).cloned()).unwrap_or_else(|| stored(field))
         })
     };
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_error(field)))
-    };
-    let submit_label = if editing {
-        "Save changes"
-    } else {
-        "Create app"
-    };
+    let field_error = move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_error(field)));
+    let submit_label = if editing { "Save changes" } else { "Create app" };
 
     view! {
         <ActionForm action=save attr:class="form" attr:novalidate=true>

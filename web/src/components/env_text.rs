@@ -12,9 +12,7 @@ pub fn parse(text: &str, secret: bool) -> Result<Vec<EnvLine>, String> {
             continue;
         }
         match line.split_once('=') {
-            Some((name, value)) => {
-                vars.push((name.trim().to_owned(), Some(value.to_owned()), secret))
-            }
+            Some((name, value)) => vars.push((name.trim().to_owned(), Some(value.to_owned()), secret)),
             None if secret => vars.push((line.trim().to_owned(), None, true)),
             None => return Err(format!("Line {}: write NAME=value.", number + 1)),
         }
@@ -29,28 +27,13 @@ mod tests {
     #[test]
     fn plain_lines() {
         let vars = parse("A=1\n\n# note\nB = x=y \n", false).unwrap();
-        assert_eq!(
-            vars,
-            vec![
-                ("A".into(), Some("1".into()), false),
-                ("B".into(), Some(" x=y ".into()), false)
-            ]
-        );
-        assert_eq!(
-            parse("A=1\nnonsense", false).unwrap_err(),
-            "Line 2: write NAME=value."
-        );
+        assert_eq!(vars, vec![("A".into(), Some("1".into()), false), ("B".into(), Some(" x=y ".into()), false)]);
+        assert_eq!(parse("A=1\nnonsense", false).unwrap_err(), "Line 2: write NAME=value.");
     }
 
     #[test]
     fn bare_secret_names_keep_their_value() {
         let vars = parse("TOKEN\nKEY=new", true).unwrap();
-        assert_eq!(
-            vars,
-            vec![
-                ("TOKEN".into(), None, true),
-                ("KEY".into(), Some("new".into()), true)
-            ]
-        );
+        assert_eq!(vars, vec![("TOKEN".into(), None, true), ("KEY".into(), Some("new".into()), true)]);
     }
 }

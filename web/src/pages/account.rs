@@ -12,10 +12,7 @@ use crate::server_fns::account::{CreateToken, RevokeToken, account};
 pub fn AccountPage() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let data = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| account(),
-    );
+    let data = Resource::new(move || (create.version().get(), revoke.version().get()), |_| account());
     view! {
         <Title text="Account · Slipway"/>
         <h1>"Account"</h1>
@@ -31,25 +28,12 @@ pub fn AccountPage() -> impl IntoView {
 }
 
 #[component]
-fn Tokens(
-    view: AccountView,
-    create: ServerAction<CreateToken>,
-    revoke: ServerAction<RevokeToken>,
-) -> impl IntoView {
+fn Tokens(view: AccountView, create: ServerAction<CreateToken>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
-    let name_value = Signal::derive(move || {
-        error
-            .get()
-            .and_then(|e| e.input.get("name").cloned())
-            .unwrap_or_default()
-    });
+    let name_value = Signal::derive(move || error.get().and_then(|e| e.input.get("name").cloned()).unwrap_or_default());
     let name_error = Signal::derive(move || error.get().and_then(|e| e.field_error("name")));
-    let role = if view.user.is_owner {
-        "Owner"
-    } else {
-        "Member"
-    };
+    let role = if view.user.is_owner { "Owner" } else { "Member" };
     view! {
         <section class="panel">
             <h2>"Profile"</h2>

@@ -14,12 +14,7 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let error = Signal::derive(move || login.value().get().and_then(Result::err));
-    let email = Signal::derive(move || {
-        error
-            .get()
-            .and_then(|e| e.input.get("email").cloned())
-            .unwrap_or_default()
-    });
+    let email = Signal::derive(move || error.get().and_then(|e| e.input.get("email").cloned()).unwrap_or_default());
     view! {
         <Title text="Sign in · Slipway"/>
         <AuthFrame title="Sign in">

@@ -12,15 +12,8 @@ use crate::server_fns::session::Setup;
 pub fn SetupPage() -> impl IntoView {
     let setup = ServerAction::<Setup>::new();
     let error = Signal::derive(move || setup.value().get().and_then(Result::err));
-    let field = move |name: &'static str| {
-        Signal::derive(move || error.get().and_then(|e| e.field_error(name)))
-    };
-    let email = Signal::derive(move || {
-        error
-            .get()
-            .and_then(|e| e.input.get("email").cloned())
-            .unwrap_or_default()
-    });
+    let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_error(name)));
+    let email = Signal::derive(move || error.get().and_then(|e| e.input.get("email").cloned()).unwrap_or_default());
     view! {
         <Title text="Set up Slipway"/>
         <AuthFrame title="Welcome to Slipway">

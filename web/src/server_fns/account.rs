@@ -16,16 +16,10 @@ const NEW_TOKEN_FLASH: &str = "new_token";
 pub async fn account() -> Result<AccountView, UiError> {
     let (state, user) = context::require_user().await?;
     let session = context::session().await?;
-    let new_token: Option<String> = session
-        .remove(NEW_TOKEN_FLASH)
-        .await
-        .map_err(|e| UiError::new("internal", e.to_string()))?;
+    let new_token: Option<String> =
+        session.remove(NEW_TOKEN_FLASH).await.map_err(|e| UiError::new("internal", e.to_string()))?;
     let tokens = slipway_server::auth::list_tokens(&state.db, &user).await?;
-    Ok(AccountView {
-        user: (&user).into(),
-        tokens: tokens.into_iter().map(Into::into).collect(),
-        new_token,
-    })
+    Ok(AccountView { user: (&user).into(), tokens: tokens.into_iter().map(Into::into).collect(), new_token })
 }
 
 #[server(prefix = "/_app", endpoint = "create_token")]
@@ -36,10 +30,7 @@ pub async fn create_token(name: String, csrf: String) -> Result<(), UiError> {
         .await
         .map_err(|e| UiError::from(e).with_input([("name", name.as_str())]))?;
     let session = context::session().await?;
-    session
-        .insert(NEW_TOKEN_FLASH, &created.secret)
-        .await
-        .map_err(|e| UiError::new("internal", e.to_string()))?;
+    session.insert(NEW_TOKEN_FLASH, &created.secret).await.map_err(|e| UiError::new("internal", e.to_string()))?;
     tracing::info!(by = %user.email, token = %created.token.name, "API token created");
     Ok(())
 }

@@ -18,9 +18,7 @@ pub async fn list_apps() -> Result<Vec<AppView>, UiError> {
 #[server(prefix = "/_app", endpoint = "app", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_app(name: String) -> Result<AppView, UiError> {
     let (state, _user) = context::require_user().await?;
-    Ok(slipway_server::apps::get_app(&state.db, &name)
-        .await?
-        .into())
+    Ok(slipway_server::apps::get_app(&state.db, &name).await?.into())
 }
 
 /// Creates an app (`original` empty) or updates the app named `original`.
@@ -43,11 +41,7 @@ pub async fn save_app(
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
     use slipway_server::apps::{AppDraft, AppSpec, create_app, update_app};
     let (state, user) = context::require_user().await?;
-    let name = if original.is_empty() {
-        name
-    } else {
-        original.clone()
-    };
+    let name = if original.is_empty() { name } else { original.clone() };
     let echo = [
         ("name", name.as_str()),
         ("repo_url", repo_url.as_str()),
@@ -61,21 +55,13 @@ pub async fn save_app(
     ];
     // Secret values are not echoed back; their names are.
     let secret_names = secret_names(&secrets);
-    let fail = |e: UiError| {
-        e.with_input(echo)
-            .with_input([("secrets", secret_names.as_str())])
-    };
+    let fail = |e: UiError| e.with_input(echo).with_input([("secrets", secret_names.as_str())]);
 
-    let mut vars = crate::components::env_text::parse(&env, false).map_err(|m| {
-        fail(UiError::new("validation_failed", "Some fields need attention.").field("env", m))
-    })?;
+    let mut vars = crate::components::env_text::parse(&env, false)
+        .map_err(|m| fail(UiError::new("validation_failed", "Some fields need attention.").field("env", m)))?;
     vars.extend(
-        crate::components::env_text::parse(&secrets, true).map_err(|m| {
-            fail(
-                UiError::new("validation_failed", "Some fields need attention.")
-                    .field("secrets", m),
-            )
-        })?,
+        crate::components::env_text::parse(&secrets, true)
+            .map_err(|m| fail(UiError::new("validation_failed", "Some fields need attention.").field("secrets", m)))?,
     );
     let draft = AppDraft {
         name: name.clone(),
@@ -88,15 +74,10 @@ pub async fn save_app(
         replicas: replicas.clone(),
         env: vars
             .into_iter()
-            .map(|(name, value, secret)| slipway_server::apps::EnvDraft {
-                name,
-                value,
-                secret,
-            })
+            .map(|(name, value, secret)| slipway_server::apps::EnvDraft { name, value, secret })
             .collect(),
     };
-    let spec =
-        AppSpec::parse(&draft).map_err(|f| fail(slipway_server::Error::Validation(f).into()))?;
+    let spec = AppSpec::parse(&draft).map_err(|f| fail(slipway_server::Error::Validation(f).into()))?;
     let app = if original.is_empty() {
         create_app(&state.db, &state.secrets, &spec).await
     } else {
@@ -124,11 +105,8 @@ pub async fn delete_app(name: String, confirm: String, csrf: String) -> Result<(
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
     let (state, user) = context::require_user().await?;
     if confirm.trim() != name {
-        return Err(UiError::new(
-            "confirmation_mismatch",
-            "Type the app's name to confirm the deletion.",
-        )
-        .field("confirm", format!("Type \"{name}\" to confirm.")));
+        return Err(UiError::new("confirmation_mismatch", "Type the app's name to confirm the deletion.")
+            .field("confirm", format!("Type \"{name}\" to confirm.")));
     }
     slipway_server::apps::delete_app(&state.db, &name).await?;
     tracing::info!(app = %name, by = %user.email, "app deleted");

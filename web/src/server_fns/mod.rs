@@ -21,9 +21,7 @@ pub(crate) mod context {
     }
 
     pub async fn session() -> Result<Session, UiError> {
-        leptos_axum::extract::<Session>()
-            .await
-            .map_err(|_| UiError::new("internal", "The session is unavailable."))
+        leptos_axum::extract::<Session>().await.map_err(|_| UiError::new("internal", "The session is unavailable."))
     }
 
     /// The signed-in user, or an `unauthorized` error the pages turn into a sign-in link.
@@ -32,10 +30,7 @@ pub(crate) mod context {
         let session = session().await?;
         match user_from_session(&state, &session).await? {
             Some(user) => Ok((state, user)),
-            None => Err(UiError::new(
-                "unauthorized",
-                "Your session has ended. Sign in again.",
-            )),
+            None => Err(UiError::new("unauthorized", "Your session has ended. Sign in again.")),
         }
     }
 }

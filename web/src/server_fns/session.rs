@@ -16,58 +16,35 @@ pub async fn get_session() -> Result<SessionInfo, UiError> {
     let session = context::session().await?;
     let csrf = slipway_server::csrf::ensure_token(&session).await?;
     let user = user_from_session(&state, &session).await?;
-    Ok(SessionInfo {
-        user: user.as_ref().map(Into::into),
-        csrf,
-    })
+    Ok(SessionInfo { user: user.as_ref().map(Into::into), csrf })
 }
 
 /// Creates the owner account on an empty installation and signs them in.
 #[server(prefix = "/_app", endpoint = "setup")]
-pub async fn setup(
-    email: String,
-    password: String,
-    password_confirm: String,
-    csrf: String,
-) -> Result<(), UiError> {
+pub async fn setup(email: String, password: String, password_confirm: String, csrf: String) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
     use slipway_server::auth::{Email, Password, SESSION_USER_KEY, create_owner};
     let state = context::state()?;
     let echo = |e: UiError| e.with_input([("email", email.as_str())]);
-    let parsed_email =
-        Email::parse(&email).map_err(|f| echo(slipway_server::Error::Validation(f).into()))?;
-    let parsed_password = Password::parse(&password)
-        .map_err(|f| echo(slipway_server::Error::Validation(f).into()))?;
+    let parsed_email = Email::parse(&email).map_err(|f| echo(slipway_server::Error::Validation(f).into()))?;
+    let parsed_password = Password::parse(&password).map_err(|f| echo(slipway_server::Error::Validation(f).into()))?;
     if password != password_confirm {
         return Err(echo(
             UiError::new("validation_failed", "Some fields need attention.")
                 .field("password_confirm", "The two passwords differ."),
         ));
     }
-    let user = create_owner(&state.db, &parsed_email, &parsed_password)
-        .await
-        .map_err(|e| echo(e.into()))?;
+    let user = create_owner(&state.db, &parsed_email, &parsed_password).await.map_err(|e| echo(e.into()))?;
     let session = context::session().await?;
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| UiError::new("internal", e.to_string()))?;
-    session
-        .insert(SESSION_USER_KEY, user.id)
-        .await
-        .map_err(|e| UiError::new("internal", e.to_string()))?;
+    session.cycle_id().await.map_err(|e| UiError::new("internal", e.to_string()))?;
+    session.insert(SESSION_USER_KEY, user.id).await.map_err(|e| UiError::new("internal", e.to_string()))?;
     tracing::info!(email = %user.email, "owner account created");
     leptos_axum::redirect("/");
     Ok(())
 }
 
 #[server(prefix = "/_app", endpoint = "login")]
-pub async fn login(
-    email: String,
-    password: String,
-    next: Option<String>,
-    csrf: String,
-) -> Result<(), UiError> {
+pub async fn login(email: String, password: String, next: Option<String>, csrf: String) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
     use axum::extract::ConnectInfo;
     use slipway_server::auth::{SESSION_USER_KEY, sign_in};
@@ -76,26 +53,16 @@ pub async fn login(
         .await
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_default();
-    let user = sign_in(&state.db, &email, &password, &client_ip)
-        .await
-        .map_err(|e| {
-            tracing::warn!(email = %email, ip = %client_ip, reason = e.code(), "sign-in refused");
-            UiError::from(e).with_input([("email", email.as_str())])
-        })?;
+    let user = sign_in(&state.db, &email, &password, &client_ip).await.map_err(|e| {
+        tracing::warn!(email = %email, ip = %client_ip, reason = e.code(), "sign-in refused");
+        UiError::from(e).with_input([("email", email.as_str())])
+    })?;
     let session = context::session().await?;
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| UiError::new("internal", e.to_string()))?;
-    session
-        .insert(SESSION_USER_KEY, user.id)
-        .await
-        .map_err(|e| UiError::new("internal", e.to_string()))?;
+    session.cycle_id().await.map_err(|e| UiError::new("internal", e.to_string()))?;
+    session.insert(SESSION_USER_KEY, user.id).await.map_err(|e| UiError::new("internal", e.to_string()))?;
     tracing::info!(email = %user.email, ip = %client_ip, "signed in");
     // Only same-site paths: never redirect to another host.
-    let target = next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/".into());
+    let target = next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/".into());
     leptos_axum::redirect(&target);
     Ok(())
 }
@@ -104,10 +71,7 @@ pub async fn login(
 pub async fn logout(csrf: String) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
     let session = context::session().await?;
-    session
-        .flush()
-        .await
-        .map_err(|e| UiError::new("internal", e.to_string()))?;
+    session.flush().await.map_err(|e| UiError::new("internal", e.to_string()))?;
     leptos_axum::redirect("/login");
     Ok(())
 }
