@@ -25,7 +25,8 @@ pub struct SecretBox {
 
 impl SecretBox {
     pub fn load(config: &Config) -> anyhow::Result<Self> {
-        let key = match &config.secret_key {
+        // An empty value (e.g. an unset compose variable) means "not configured".
+        let key = match config.secret_key.as_deref().filter(|k| !k.trim().is_empty()) {
             Some(encoded) => decode_key(encoded).context("SLIPWAY_SECRET_KEY")?,
             None => load_or_create_key_file(&config.data_dir.join(KEY_FILE))?,
         };
