@@ -60,6 +60,9 @@ impl RepoUrl {
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(("invalid_repo_url", format!("The repository URL contains spaces. {hint}")));
         }
+        if value.contains('\\') {
+            return Err(("invalid_repo_url", format!("The repository URL contains a backslash. {hint}")));
+        }
         if value.starts_with('/') {
             return Ok(Self(value.to_owned()));
         }
