@@ -10,27 +10,27 @@ use url::Url;
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Where Slipway keeps its SQLite database and generated keys.
-    #[arg(long, env = "SLIPWAY_DATA_DIR", default_value = "./data")]
+    #[arg(long, global = true, env = "SLIPWAY_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
     /// Address the dashboard and API listen on.
-    #[arg(long, env = "SLIPWAY_LISTEN", default_value = "127.0.0.1:3000")]
+    #[arg(long, global = true, env = "SLIPWAY_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
     /// The URL people use to reach the dashboard; cookies are `Secure` when it is https.
-    #[arg(long, env = "SLIPWAY_PUBLIC_URL", default_value = "http://localhost:3000")]
+    #[arg(long, global = true, env = "SLIPWAY_PUBLIC_URL", default_value = "http://localhost:3000")]
     pub public_url: Url,
 
     /// Directory holding the built site (`pkg/` with the wasm bundle and CSS).
-    #[arg(long, env = "SLIPWAY_SITE_ROOT", default_value = "target/site")]
+    #[arg(long, global = true, env = "SLIPWAY_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
     /// 32-byte key (base64) that encrypts secrets at rest. Generated into the data dir when unset.
-    #[arg(long, env = "SLIPWAY_SECRET_KEY", hide_env_values = true)]
+    #[arg(long, global = true, env = "SLIPWAY_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
 
     /// Log format.
-    #[arg(long, env = "SLIPWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, env = "SLIPWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
 

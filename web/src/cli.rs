@@ -114,3 +114,23 @@ async fn create_token(state: &AppState, args: &TokenCreate) -> anyhow::Result<St
     let token = auth::create_token(&state.db, &user, &args.name).await.map_err(explain)?;
     Ok(format!("{}\n", token.secret))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_go_before_or_after_the_subcommand() {
+        for args in [
+            vec!["slipway", "serve", "--data-dir", "/srv/slipway", "--listen", "0.0.0.0:3000"],
+            vec!["slipway", "--data-dir", "/srv/slipway", "--listen", "0.0.0.0:3000", "serve"],
+        ] {
+            let cli = Cli::try_parse_from(&args).expect("parses");
+            assert!(matches!(cli.command, Some(Command::Serve)), "{args:?}");
+            assert_eq!(cli.config.data_dir, std::path::PathBuf::from("/srv/slipway"));
+            assert_eq!(cli.config.listen.port(), 3000);
+        }
+        let cli = Cli::try_parse_from(["slipway"]).expect("parses");
+        assert!(cli.command.is_none(), "no subcommand means serve");
+    }
+}

@@ -3,12 +3,8 @@
 
 use reqwest::StatusCode;
 use slipway_server::auth::{self, Email};
-use slipway_tests::{spawn_app, spawn_app_with};
+use slipway_tests::{location, spawn_app, spawn_app_with};
 use slipway_web::cli::{Cli, run_command};
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
-}
 
 /// The error a no-JS form submission came back with (decoded from the redirect).
 fn form_error(location: &str) -> serde_json::Value {

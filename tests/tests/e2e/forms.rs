@@ -1,11 +1,7 @@
 //! The dashboard's forms without JavaScript (progressive enhancement): posted
 //! as plain HTML forms, errors come back on the page with what was typed.
 
-use slipway_tests::{TestApp, spawn_app};
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
-}
+use slipway_tests::{TestApp, location, spawn_app};
 
 async fn page(app: &TestApp, url: &str) -> String {
     let url = if url.starts_with("http") { url.to_owned() } else { app.at(url) };
