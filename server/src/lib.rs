@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod csrf;
 pub mod db;
+pub mod deploy;
 pub mod error;
 pub mod secrets;
 pub mod state;
