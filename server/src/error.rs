@@ -27,11 +27,6 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    /// `Ok(())` when there is nothing to report.
-    pub fn into_result(self) -> Result<(), Error> {
-        if self.is_empty() { Ok(()) } else { Err(Error::Validation(self)) }
-    }
-
     pub fn single(field: &str, code: &'static str, message: impl Into<String>) -> Self {
         let mut errors = Self::default();
         errors.add(field, code, message);

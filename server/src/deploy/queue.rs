@@ -12,9 +12,6 @@ use sqlx::SqlitePool;
 use crate::error::{Error, FieldErrors, Result};
 use crate::time_fmt::now;
 
-/// States a running deployment passes through.
-pub const ACTIVE: [&str; 5] = ["cloning", "building", "pushing", "deploying", "verifying"];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
     Ui,
