@@ -29,9 +29,56 @@ pub struct Config {
     #[arg(long, global = true, env = "SLIPWAY_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
 
+    /// Deployments run at once (across apps; one at a time per app).
+    #[arg(long, global = true, env = "SLIPWAY_WORKERS", default_value_t = 2)]
+    pub workers: usize,
+
+    /// Apps are served at `<app>.<base domain>` by the edge proxy.
+    #[arg(long, global = true, env = "SLIPWAY_BASE_DOMAIN", default_value = "localhost")]
+    pub base_domain: String,
+
+    /// Address the edge proxy (the local load balancer) listens on.
+    #[arg(long, global = true, env = "SLIPWAY_EDGE_LISTEN", default_value = "127.0.0.1:8000")]
+    pub edge_listen: SocketAddr,
+
+    /// Loopback address of the edge proxy's status endpoint (route version, in-flight requests).
+    #[arg(long, global = true, env = "SLIPWAY_EDGE_ADMIN", default_value = "127.0.0.1:8001")]
+    pub edge_admin: SocketAddr,
+
+    /// `spawn`: `slipway serve` starts the edge proxy as its own process when it isn't running;
+    /// `external`: you run `slipway edge` yourself (e.g. a second container).
+    #[arg(long, global = true, env = "SLIPWAY_EDGE", value_enum, default_value_t = EdgeMode::Spawn)]
+    pub edge: EdgeMode,
+
+    /// The Docker network Slipway's containers join.
+    #[arg(long, global = true, env = "SLIPWAY_DOCKER_NETWORK", default_value = "slipway")]
+    pub docker_network: String,
+
+    /// Memory cap of one image build, in MB (protects the host).
+    #[arg(long, global = true, env = "SLIPWAY_BUILD_MEMORY_MB", default_value_t = 2048)]
+    pub build_memory_mb: u64,
+
+    /// A build running longer than this fails.
+    #[arg(long, global = true, env = "SLIPWAY_BUILD_TIMEOUT_SECS", default_value_t = 1800)]
+    pub build_timeout_secs: u64,
+
+    /// A clone or fetch running longer than this fails.
+    #[arg(long, global = true, env = "SLIPWAY_CLONE_TIMEOUT_SECS", default_value_t = 300)]
+    pub clone_timeout_secs: u64,
+
+    /// How long old replicas may finish in-flight requests after a switch.
+    #[arg(long, global = true, env = "SLIPWAY_DRAIN_TIMEOUT_SECS", default_value_t = 30)]
+    pub drain_timeout_secs: u64,
+
     /// Log format.
     #[arg(long, global = true, env = "SLIPWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EdgeMode {
+    Spawn,
+    External,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,12 +96,35 @@ impl Config {
             public_url: Url::parse("http://localhost:3000").expect("static URL parses"),
             site_root: PathBuf::from("target/site"),
             secret_key: None,
+            workers: 2,
+            base_domain: "localhost".into(),
+            edge_listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            edge_admin: SocketAddr::from(([127, 0, 0, 1], 8001)),
+            edge: EdgeMode::External,
+            docker_network: "slipway".into(),
+            build_memory_mb: 2048,
+            build_timeout_secs: 1800,
+            clone_timeout_secs: 300,
+            drain_timeout_secs: 30,
             log_format: LogFormat::Text,
         }
     }
 
     pub fn secure_cookies(&self) -> bool {
         self.public_url.scheme() == "https"
+    }
+
+    /// The URL an app is served at through the edge proxy.
+    pub fn app_url(&self, app: &str) -> String {
+        match self.edge_listen.port() {
+            80 => format!("http://{app}.{}", self.base_domain),
+            port => format!("http://{app}.{}:{port}", self.base_domain),
+        }
+    }
+
+    /// Per-app git checkouts, reused across deployments.
+    pub fn source_cache_dir(&self) -> PathBuf {
+        self.data_dir.join("sources")
     }
 
     pub fn database_path(&self) -> PathBuf {

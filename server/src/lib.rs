@@ -3,6 +3,8 @@
 //! The `slipway` binary and the Leptos dashboard live in `slipway-web`, which
 //! calls into this library; see ARCHITECTURE in the README for the map.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod apps;
 pub mod auth;
@@ -10,9 +12,11 @@ pub mod config;
 pub mod csrf;
 pub mod db;
 pub mod deploy;
+pub mod edge;
 pub mod error;
 pub mod secrets;
 pub mod state;
+pub mod targets;
 pub mod time_fmt;
 
 pub use error::{Error, FieldErrors};

@@ -19,8 +19,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the dashboard and API (the default).
+    /// Run the dashboard and API (the default). Starts the edge proxy too unless `--edge external`.
     Serve,
+    /// Run the edge proxy (the local load balancer) on its own.
+    Edge,
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -76,7 +78,7 @@ fn tracing_subscriber_filter() -> tracing_subscriber::EnvFilter {
 pub async fn run_command(config: Config, command: Command, stdin: impl Read) -> anyhow::Result<String> {
     let state = AppState::open(config).await?;
     let output = match command {
-        Command::Serve => bail!("`serve` is not a one-off command"),
+        Command::Serve | Command::Edge => bail!("`serve` and `edge` are not one-off commands"),
         Command::User(UserCommand::Create(args)) => create_user(&state, &args, stdin).await?,
         Command::Token(TokenCommand::Create(args)) => create_token(&state, &args).await?,
     };

@@ -1,6 +1,7 @@
 //! The `slipway` binary: parse the command line, then hand over to the library.
 
 use clap::Parser;
+use slipway_server::config::EdgeMode;
 use slipway_web::cli::{Cli, Command, init_tracing, run_command};
 use slipway_web::serve::{Application, shutdown_signal};
 
@@ -9,7 +10,11 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing(cli.config.log_format);
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Edge => slipway_server::edge::run(&cli.config, shutdown_signal()).await,
         Command::Serve => {
+            if cli.config.edge == EdgeMode::Spawn {
+                slipway_server::edge::ensure_running(&cli.config).await?;
+            }
             let app = Application::build(cli.config).await?;
             tracing::info!(address = %app.local_addr(), "Slipway is listening");
             app.run_until(shutdown_signal()).await

@@ -24,9 +24,19 @@ pub struct AppView {
     pub build_context: String,
     pub port: u16,
     pub health_path: String,
+    pub health_timeout_secs: u32,
     pub replicas: u32,
+    pub cpus: Option<f64>,
+    pub memory_mb: Option<u32>,
     pub env: Vec<EnvVarView>,
+    pub git_username: Option<String>,
+    pub has_git_token: bool,
+    pub has_git_ssh_key: bool,
+    pub registry: Option<String>,
+    pub registry_username: Option<String>,
+    pub has_registry_password: bool,
     pub status: String,
+    pub live_deployment_id: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -36,6 +46,51 @@ pub struct EnvVarView {
     pub name: String,
     pub value: Option<String>,
     pub secret: bool,
+    pub build_time: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentView {
+    pub id: i64,
+    pub app: String,
+    pub status: String,
+    pub trigger: String,
+    pub requested_by: String,
+    pub requested_commit: Option<String>,
+    pub commit_sha: Option<String>,
+    pub commit_message: Option<String>,
+    pub commit_author: Option<String>,
+    pub image: Option<String>,
+    pub image_digest: Option<String>,
+    pub url: Option<String>,
+    pub rollback_of: Option<i64>,
+    pub error: Option<String>,
+    pub current: bool,
+    pub created_at: String,
+    pub duration_secs: Option<i64>,
+    pub steps: Vec<StepView>,
+}
+
+impl DeploymentView {
+    pub fn is_active(&self) -> bool {
+        ["queued", "cloning", "building", "pushing", "deploying", "verifying"].contains(&self.status.as_str())
+    }
+
+    pub fn short_commit(&self) -> String {
+        self.commit_sha
+            .as_deref()
+            .or(self.requested_commit.as_deref())
+            .map(|c| c.chars().take(10).collect())
+            .unwrap_or_else(|| "branch head".into())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepView {
+    pub step: String,
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub duration_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,15 +127,59 @@ mod from_backend {
                 build_context: app.build_context,
                 port: app.port,
                 health_path: app.health_path,
+                health_timeout_secs: app.health_timeout_secs,
                 replicas: app.replicas,
+                cpus: app.cpus,
+                memory_mb: app.memory_mb,
                 env: app
                     .env
                     .into_iter()
-                    .map(|v| EnvVarView { name: v.name, value: v.value, secret: v.secret })
+                    .map(|v| EnvVarView { name: v.name, value: v.value, secret: v.secret, build_time: v.build_time })
                     .collect(),
+                git_username: app.git_username,
+                has_git_token: app.has_git_token,
+                has_git_ssh_key: app.has_git_ssh_key,
+                registry: app.registry,
+                registry_username: app.registry_username,
+                has_registry_password: app.has_registry_password,
                 status: app.status,
+                live_deployment_id: app.live_deployment_id,
                 created_at: app.created_at,
                 updated_at: app.updated_at,
+            }
+        }
+    }
+
+    impl From<slipway_server::deploy::Deployment> for DeploymentView {
+        fn from(d: slipway_server::deploy::Deployment) -> Self {
+            Self {
+                id: d.id,
+                app: d.app,
+                status: d.status,
+                trigger: d.trigger,
+                requested_by: d.requested_by,
+                requested_commit: d.requested_commit,
+                commit_sha: d.commit_sha,
+                commit_message: d.commit_message,
+                commit_author: d.commit_author,
+                image: d.image,
+                image_digest: d.image_digest,
+                url: d.url,
+                rollback_of: d.rollback_of,
+                error: d.error,
+                current: d.current,
+                created_at: d.created_at,
+                duration_secs: d.duration_secs,
+                steps: d
+                    .steps
+                    .into_iter()
+                    .map(|s| StepView {
+                        step: s.step,
+                        outcome: s.outcome,
+                        detail: s.detail,
+                        duration_ms: s.duration_ms,
+                    })
+                    .collect(),
             }
         }
     }

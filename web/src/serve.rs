@@ -68,8 +68,11 @@ impl Application {
                 }
             }
         });
+        // The deployment workers live as long as this future: dropping it stops them.
+        let workers = slipway_server::deploy::worker::start(&self.state).await;
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await;
+        drop(workers);
         sweeper.abort();
         self.state.db.close().await;
         served.context("serving HTTP")

@@ -27,9 +27,28 @@ pub struct AppRequest {
     #[serde(default)]
     health_path: Option<String>,
     #[serde(default)]
+    health_timeout_secs: Option<Value>,
+    #[serde(default)]
     replicas: Option<Value>,
     #[serde(default)]
+    cpus: Option<Value>,
+    #[serde(default)]
+    memory_mb: Option<Value>,
+    #[serde(default)]
     env: Vec<EnvDraft>,
+    #[serde(default)]
+    git_username: Option<String>,
+    /// Write-only: omitted keeps the stored value, `""` removes it.
+    #[serde(default)]
+    git_token: Option<String>,
+    #[serde(default)]
+    git_ssh_key: Option<String>,
+    #[serde(default)]
+    registry: Option<String>,
+    #[serde(default)]
+    registry_username: Option<String>,
+    #[serde(default)]
+    registry_password: Option<String>,
 }
 
 fn text(value: Option<Value>) -> String {
@@ -50,8 +69,17 @@ impl AppRequest {
             build_context: self.build_context.unwrap_or_default(),
             port: text(self.port),
             health_path: self.health_path.unwrap_or_default(),
+            health_timeout: text(self.health_timeout_secs),
             replicas: text(self.replicas),
+            cpus: text(self.cpus),
+            memory_mb: text(self.memory_mb),
             env: self.env,
+            git_username: self.git_username.unwrap_or_default(),
+            git_token: self.git_token,
+            git_ssh_key: self.git_ssh_key,
+            registry: self.registry.unwrap_or_default(),
+            registry_username: self.registry_username.unwrap_or_default(),
+            registry_password: self.registry_password,
         }
     }
 }
@@ -94,6 +122,7 @@ pub async fn update(
 }
 
 pub async fn remove(State(state): State<AppState>, _user: CurrentUser, Path(name): Path<String>) -> Result<StatusCode> {
+    crate::deploy::teardown_app(&state, &name).await?;
     apps::delete_app(&state.db, &name).await?;
     tracing::info!(app = %name, "app deleted");
     Ok(StatusCode::NO_CONTENT)

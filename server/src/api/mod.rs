@@ -2,15 +2,17 @@
 //! Every route needs a signed-in user (bearer token or session + CSRF header).
 
 mod apps;
+mod deployments;
 mod json;
 mod openapi;
 mod tokens;
 
 use axum::Router;
-use axum::routing::{any, delete, get};
+use axum::routing::{any, delete, get, post};
 
 use crate::state::AppState;
 
+pub use deployments::{log_events, parse_day};
 pub use json::ApiJson;
 pub use openapi::spec as openapi_spec;
 
@@ -20,6 +22,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me", get(tokens::me))
         .route("/api/v1/apps", get(apps::list).post(apps::create))
         .route("/api/v1/apps/{app}", get(apps::show).put(apps::update).delete(apps::remove))
+        .route("/api/v1/apps/{app}/deployments", get(deployments::list_for_app).post(deployments::create))
+        .route("/api/v1/apps/{app}/rollback", post(deployments::rollback))
+        .route("/api/v1/deployments", get(deployments::list))
+        .route("/api/v1/deployments/{id}", get(deployments::show))
+        .route("/api/v1/deployments/{id}/logs", get(deployments::logs))
+        .route("/api/v1/deployments/{id}/cancel", post(deployments::cancel))
+        .route("/api/v1/deployments/{id}/redeploy", post(deployments::redeploy))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         // Unknown API paths: authenticated first like every API route, then a JSON 404.

@@ -28,6 +28,21 @@ fn merge(mut a: Value, b: Value) -> Value {
 pub fn spec() -> Value {
     let app_ref = json!({ "$ref": "#/components/schemas/App" });
     let app_param = json!({ "name": "app", "in": "path", "required": true, "schema": { "type": "string" } });
+    let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
+    let deployment_ref = json!({ "$ref": "#/components/schemas/Deployment" });
+    let queued = json!({ "description": "Queued", "content": { "application/json": { "schema": { "type": "object", "properties": {
+        "id": { "type": "integer" }, "status": { "type": "string" }, "deployment_url": { "type": "string" }, "logs_url": { "type": "string" } } } } } });
+    let query = |name: &str, schema: Value, description: &str| json!({ "name": name, "in": "query", "schema": schema, "description": description });
+    let list_params = vec![
+        query("status", json!({ "type": "string", "enum": crate::deploy::history::STATUSES }), "Only this status"),
+        query("who", json!({ "type": "string" }), "Requested by (substring of the email)"),
+        query("since", json!({ "type": "string" }), "From this day (YYYY-MM-DD) or time (RFC 3339)"),
+        query("until", json!({ "type": "string" }), "Up to this day or time"),
+        query("before", json!({ "type": "integer" }), "Next page: deployments with a smaller id"),
+        query("limit", json!({ "type": "integer", "minimum": 1, "maximum": 200, "default": 50 }), "Page size"),
+    ];
+    let mut list_params_with_app = list_params.clone();
+    list_params_with_app.push(query("app", json!({ "type": "string" }), "Only this app"));
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -85,6 +100,63 @@ pub fn spec() -> Value {
                     "responses": merge(json!({ "201": { "description": "Created", "content": { "application/json": { "schema": { "type": "object", "properties": { "token": { "$ref": "#/components/schemas/Token" }, "secret": { "type": "string" } } } } } } }), error_responses(&["400", "401", "403", "422"]))
                 }
             },
+            "/api/v1/apps/{app}/deployments": {
+                "parameters": [app_param.clone()],
+                "get": {
+                    "summary": "The app's deployments, newest first", "operationId": "listAppDeployments",
+                    "parameters": list_params.clone(),
+                    "responses": merge(json!({ "200": { "description": "Deployments", "content": { "application/json": { "schema": { "type": "array", "items": deployment_ref } } } } }), error_responses(&["401", "404", "422"]))
+                },
+                "post": {
+                    "summary": "Queue a deployment of the branch head, or of `commit`", "operationId": "deploy",
+                    "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": { "commit": { "type": "string", "pattern": "^[0-9a-fA-F]{7,40}$" } } } } } },
+                    "responses": merge(json!({ "202": queued.clone() }), error_responses(&["400", "401", "403", "404", "422"]))
+                }
+            },
+            "/api/v1/apps/{app}/rollback": {
+                "parameters": [app_param.clone()],
+                "post": {
+                    "summary": "Roll back to an earlier Live deployment (its image runs again; no rebuild)", "operationId": "rollback",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["deployment_id"], "additionalProperties": false, "properties": { "deployment_id": { "type": "integer" } } } } } },
+                    "responses": merge(json!({ "202": queued.clone() }), error_responses(&["400", "401", "403", "404", "409"]))
+                }
+            },
+            "/api/v1/deployments": {
+                "get": {
+                    "summary": "Team-wide deployment history, newest first", "operationId": "listDeployments",
+                    "parameters": list_params_with_app,
+                    "responses": merge(json!({ "200": { "description": "Deployments", "content": { "application/json": { "schema": { "type": "array", "items": deployment_ref } } } } }), error_responses(&["401", "422"]))
+                }
+            },
+            "/api/v1/deployments/{id}": {
+                "parameters": [id_param.clone()],
+                "get": {
+                    "summary": "One deployment with its steps", "operationId": "getDeployment",
+                    "responses": merge(json!({ "200": { "description": "Deployment", "content": { "application/json": { "schema": deployment_ref } } } }), error_responses(&["401", "404"]))
+                }
+            },
+            "/api/v1/deployments/{id}/logs": {
+                "parameters": [id_param.clone(), { "name": "after", "in": "query", "schema": { "type": "integer" }, "description": "Only lines after this line id" }],
+                "get": {
+                    "summary": "The deployment log: plain text, or a live stream with `Accept: text/event-stream`", "operationId": "deploymentLogs",
+                    "description": "The stream sends `line` events (the event id is the line id; reconnecting with `Last-Event-ID` resumes after it), `status` events when the status changes, and an `end` event when the deployment is over.",
+                    "responses": merge(json!({ "200": { "description": "Log", "content": { "text/plain": { "schema": { "type": "string" } }, "text/event-stream": { "schema": { "type": "string" } } } } }), error_responses(&["401", "404"]))
+                }
+            },
+            "/api/v1/deployments/{id}/cancel": {
+                "parameters": [id_param.clone()],
+                "post": {
+                    "summary": "Cancel a queued or running deployment (the previous release keeps serving)", "operationId": "cancelDeployment",
+                    "responses": merge(json!({ "200": { "description": "The deployment", "content": { "application/json": { "schema": deployment_ref } } } }), error_responses(&["401", "403", "404", "409"]))
+                }
+            },
+            "/api/v1/deployments/{id}/redeploy": {
+                "parameters": [id_param],
+                "post": {
+                    "summary": "Queue the same commit again (the build is skipped when nothing changed)", "operationId": "redeploy",
+                    "responses": merge(json!({ "202": queued }), error_responses(&["401", "403", "404"]))
+                }
+            },
             "/api/v1/tokens/{id}": {
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
                 "delete": {
@@ -99,12 +171,13 @@ pub fn spec() -> Value {
                 "E400": { "description": "Malformed request (`bad_request`)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
                 "E401": { "description": "Not authenticated (`unauthorized`, `invalid_token`)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
                 "E403": { "description": "Refused (`csrf_failed`, `forbidden`)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                "E409": { "description": "Not possible in the current state (`not_cancellable`, `not_rollbackable`)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
                 "E404": { "description": "No such resource (`not_found`)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
                 "E422": { "description": "Invalid fields (`validation_failed`; each field has its own code)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
             },
             "schemas": {
                 "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
-                    "code": { "type": "string", "enum": ["validation_failed", "bad_request", "unauthorized", "invalid_token", "wrong_credentials", "csrf_failed", "forbidden", "not_found", "already_set_up", "rate_limited", "internal"] },
+                    "code": { "type": "string", "enum": ["validation_failed", "bad_request", "unauthorized", "invalid_token", "wrong_credentials", "csrf_failed", "forbidden", "not_found", "not_cancellable", "not_rollbackable", "already_set_up", "rate_limited", "internal"] },
                     "message": { "type": "string" },
                     "fields": { "type": "object", "additionalProperties": { "type": "object", "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } }
                 } } } },
@@ -113,7 +186,8 @@ pub fn spec() -> Value {
                 "EnvVar": { "type": "object", "required": ["name", "secret"], "properties": {
                     "name": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$" },
                     "value": { "type": ["string", "null"], "description": "Always null for secrets in answers; omit on update to keep a secret's value" },
-                    "secret": { "type": "boolean" }
+                    "secret": { "type": "boolean" },
+                    "build_time": { "type": "boolean", "description": "Also passed to the build as a build arg" }
                 } },
                 "AppRequest": { "type": "object", "required": ["repo_url"], "additionalProperties": false, "properties": {
                     "name": { "type": "string", "description": "DNS label; required on create", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" },
@@ -124,14 +198,43 @@ pub fn spec() -> Value {
                     "port": { "type": "integer", "minimum": 1, "maximum": 65535, "default": 8080 },
                     "health_path": { "type": "string", "default": "/" },
                     "replicas": { "type": "integer", "minimum": 1, "maximum": 20, "default": 1 },
-                    "env": { "type": "array", "items": { "$ref": "#/components/schemas/EnvVar" } }
+                    "health_timeout_secs": { "type": "integer", "minimum": 1, "maximum": 3600, "default": 60 },
+                    "cpus": { "type": ["number", "null"], "description": "CPU limit per replica (cores)" },
+                    "memory_mb": { "type": ["integer", "null"], "description": "Memory limit per replica" },
+                    "env": { "type": "array", "items": { "$ref": "#/components/schemas/EnvVar" } },
+                    "git_username": { "type": "string", "description": "User for an HTTPS token (default x-access-token)" },
+                    "git_token": { "type": "string", "writeOnly": true, "description": "HTTPS token; omit to keep, \"\" to remove" },
+                    "git_ssh_key": { "type": "string", "writeOnly": true, "description": "SSH deploy key (private); omit to keep, \"\" to remove" },
+                    "registry": { "type": "string", "description": "Push images to host[:port][/namespace]; empty for no push" },
+                    "registry_username": { "type": "string" },
+                    "registry_password": { "type": "string", "writeOnly": true, "description": "Omit to keep, \"\" to remove" }
+                } },
+                "Deployment": { "type": "object", "properties": {
+                    "id": { "type": "integer" }, "app": { "type": "string" },
+                    "status": { "type": "string", "enum": crate::deploy::history::STATUSES },
+                    "trigger": { "type": "string", "enum": ["ui", "api", "webhook", "rollback"] },
+                    "requested_by": { "type": "string" }, "requested_commit": { "type": ["string", "null"] },
+                    "commit_sha": { "type": ["string", "null"] }, "commit_message": { "type": ["string", "null"] }, "commit_author": { "type": ["string", "null"] },
+                    "image": { "type": ["string", "null"] }, "image_digest": { "type": ["string", "null"] }, "url": { "type": ["string", "null"] },
+                    "rollback_of": { "type": ["integer", "null"] }, "error": { "type": ["string", "null"] },
+                    "current": { "type": "boolean", "description": "Serving the app now" },
+                    "created_at": { "type": "string", "format": "date-time" }, "started_at": { "type": ["string", "null"] }, "finished_at": { "type": ["string", "null"] },
+                    "duration_secs": { "type": ["integer", "null"] },
+                    "steps": { "type": "array", "items": { "type": "object", "properties": {
+                        "step": { "type": "string", "enum": crate::deploy::history::STEPS },
+                        "outcome": { "type": "string", "enum": ["running", "done", "skipped", "failed", "cancelled"] },
+                        "detail": { "type": ["string", "null"] }, "duration_ms": { "type": ["integer", "null"] } } } }
                 } },
                 "App": { "type": "object", "properties": {
                     "id": { "type": "integer" }, "name": { "type": "string" }, "repo_url": { "type": "string" }, "branch": { "type": "string" },
                     "dockerfile": { "type": "string" }, "build_context": { "type": "string" }, "port": { "type": "integer" },
                     "health_path": { "type": "string" }, "replicas": { "type": "integer" },
                     "env": { "type": "array", "items": { "$ref": "#/components/schemas/EnvVar" } },
-                    "status": { "type": "string" }, "created_at": { "type": "string", "format": "date-time" }, "updated_at": { "type": "string", "format": "date-time" }
+                    "health_timeout_secs": { "type": "integer" }, "cpus": { "type": ["number", "null"] }, "memory_mb": { "type": ["integer", "null"] },
+                    "git_username": { "type": ["string", "null"] }, "has_git_token": { "type": "boolean" }, "has_git_ssh_key": { "type": "boolean" },
+                    "registry": { "type": ["string", "null"] }, "registry_username": { "type": ["string", "null"] }, "has_registry_password": { "type": "boolean" },
+                    "live_deployment_id": { "type": ["integer", "null"] },
+                    "status": { "type": "string", "description": "The latest deployment's status, or not_deployed" }, "created_at": { "type": "string", "format": "date-time" }, "updated_at": { "type": "string", "format": "date-time" }
                 } }
             }
         }

@@ -256,3 +256,59 @@ mod tests {
         }
     }
 }
+
+/// Where images are pushed: `host[:port][/namespace]`, e.g. `registry.example.com/team`.
+/// A leading `https://` or `http://` is dropped (the engine picks the scheme).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryAddress(String);
+
+impl RegistryAddress {
+    pub fn parse(raw: &str) -> Result<Self, Refusal> {
+        let value = raw.trim().trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
+        let refuse = |why: &str| {
+            Err((
+                "invalid_registry",
+                format!("{why} Write host[:port][/namespace], e.g. \"registry.example.com/team\"."),
+            ))
+        };
+        if value.is_empty() {
+            return refuse("The registry address is empty.");
+        }
+        let (host, namespace) = value.split_once('/').unwrap_or((value, ""));
+        let host_ok =
+            host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b)) && !host.starts_with(['-', '.']);
+        let namespace_ok = namespace.split('/').all(|part| {
+            namespace.is_empty()
+                || (!part.is_empty()
+                    && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-._".contains(&b)))
+        });
+        if !host_ok || !namespace_ok || value.len() > 255 {
+            return refuse(&format!("\"{value}\" is not a registry address."));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The host part, as the engine's credentials want it (`serveraddress`).
+    pub fn host(&self) -> &str {
+        self.0.split_once('/').map_or(self.0.as_str(), |(host, _)| host)
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::RegistryAddress;
+
+    #[test]
+    fn registry_addresses() {
+        let parsed = RegistryAddress::parse(" https://127.0.0.1:5000/team/ ").unwrap();
+        assert_eq!(parsed.as_str(), "127.0.0.1:5000/team");
+        assert_eq!(parsed.host(), "127.0.0.1:5000");
+        assert!(RegistryAddress::parse("").is_err());
+        assert!(RegistryAddress::parse("reg istry").is_err());
+        assert!(RegistryAddress::parse("host/Team").is_err());
+    }
+}

@@ -4,7 +4,8 @@
 mod fields;
 mod store;
 
-pub use fields::{AppName, Branch, EnvName, RepoPath, RepoUrl};
+pub use fields::{AppName, Branch, EnvName, RegistryAddress, RepoPath, RepoUrl};
 pub use store::{
-    App, AppDraft, AppSpec, EnvDraft, EnvVar, create_app, delete_app, get_app, list_apps, runtime_env, update_app,
+    App, AppCredentials, AppDraft, AppSpec, CredentialInput, DeployVar, EnvDraft, EnvSpec, EnvVar, create_app,
+    credentials, delete_app, get_app, list_apps, runtime_env, update_app,
 };

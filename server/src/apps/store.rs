@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
-use super::fields::{AppName, Branch, EnvName, RepoPath, RepoUrl};
+use super::fields::{AppName, Branch, EnvName, Refusal, RegistryAddress, RepoPath, RepoUrl};
 use crate::error::{Error, FieldErrors, Result};
 use crate::secrets::SecretBox;
 use crate::time_fmt::{now, rfc3339};
@@ -17,6 +17,7 @@ pub const DEFAULT_CONTEXT: &str = ".";
 pub const DEFAULT_PORT: u16 = 8080;
 pub const DEFAULT_HEALTH_PATH: &str = "/";
 pub const MAX_REPLICAS: u32 = 20;
+pub const DEFAULT_HEALTH_TIMEOUT_SECS: u32 = 60;
 
 /// Raw input for an app. Empty optional fields take their defaults.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -28,8 +29,18 @@ pub struct AppDraft {
     pub build_context: String,
     pub port: String,
     pub health_path: String,
+    pub health_timeout: String,
     pub replicas: String,
+    pub cpus: String,
+    pub memory_mb: String,
     pub env: Vec<EnvDraft>,
+    pub git_username: String,
+    /// Write-only credentials: `None` keeps the stored value, `Some("")` removes it.
+    pub git_token: Option<String>,
+    pub git_ssh_key: Option<String>,
+    pub registry: String,
+    pub registry_username: String,
+    pub registry_password: Option<String>,
 }
 
 /// One variable as entered. A secret without a value keeps its stored value (on update).
@@ -39,6 +50,36 @@ pub struct EnvDraft {
     pub value: Option<String>,
     #[serde(default)]
     pub secret: bool,
+    /// Also passed to `docker build` as a build arg.
+    #[serde(default)]
+    pub build_time: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvSpec {
+    pub name: EnvName,
+    /// `None`: keep the stored secret.
+    pub value: Option<String>,
+    pub secret: bool,
+    pub build_time: bool,
+}
+
+/// A write-only credential as submitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialInput {
+    Keep,
+    Clear,
+    Set(String),
+}
+
+impl CredentialInput {
+    fn from_draft(value: &Option<String>) -> Self {
+        match value.as_deref().map(str::trim) {
+            None => Self::Keep,
+            Some("") => Self::Clear,
+            Some(value) => Self::Set(value.to_owned()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -50,59 +91,162 @@ pub struct AppSpec {
     pub build_context: RepoPath,
     pub port: u16,
     pub health_path: String,
+    pub health_timeout_secs: u32,
     pub replicas: u32,
-    pub env: Vec<(EnvName, Option<String>, bool)>,
+    pub cpus: Option<f64>,
+    pub memory_mb: Option<u32>,
+    pub env: Vec<EnvSpec>,
+    pub git_username: Option<String>,
+    pub git_token: CredentialInput,
+    pub git_ssh_key: CredentialInput,
+    pub registry: Option<RegistryAddress>,
+    pub registry_username: Option<String>,
+    pub registry_password: CredentialInput,
 }
 
 fn or_default<'a>(value: &'a str, default: &'a str) -> &'a str {
     if value.trim().is_empty() { default } else { value }
 }
 
+/// Records a refusal under `field` and returns the value, if any.
+fn take<T>(errors: &mut FieldErrors, field: &str, result: std::result::Result<T, Refusal>) -> Option<T> {
+    result.map_err(|(code, message)| errors.add(field, code, message)).ok()
+}
+
+fn optional_text(raw: &str) -> Option<String> {
+    Some(raw.trim()).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
 impl AppSpec {
     /// Validates every field and reports all problems at once.
     pub fn parse(draft: &AppDraft) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let mut check = |field: &str, result: std::result::Result<(), (&'static str, String)>| {
-            if let Err((code, message)) = result {
-                errors.add(field, code, message);
-            }
-        };
-        let name = AppName::parse(&draft.name);
-        let repo_url = RepoUrl::parse(&draft.repo_url);
-        let branch = Branch::parse(or_default(&draft.branch, DEFAULT_BRANCH));
-        let dockerfile = RepoPath::parse(or_default(&draft.dockerfile, DEFAULT_DOCKERFILE), "Dockerfile path");
-        let build_context = RepoPath::parse(or_default(&draft.build_context, DEFAULT_CONTEXT), "build context");
-        let port = parse_port(&draft.port);
-        let health_path = parse_health_path(&draft.health_path);
-        let replicas = parse_replicas(&draft.replicas);
-        let env = parse_env(&draft.env);
-        check("name", name.as_ref().map(drop).map_err(Clone::clone));
-        check("repo_url", repo_url.as_ref().map(drop).map_err(Clone::clone));
-        check("branch", branch.as_ref().map(drop).map_err(Clone::clone));
-        check("dockerfile", dockerfile.as_ref().map(drop).map_err(Clone::clone));
-        check("build_context", build_context.as_ref().map(drop).map_err(Clone::clone));
-        check("port", port.as_ref().map(drop).map_err(Clone::clone));
-        check("health_path", health_path.as_ref().map(drop).map_err(Clone::clone));
-        check("replicas", replicas.as_ref().map(drop).map_err(Clone::clone));
-        check("env", env.as_ref().map(drop).map_err(Clone::clone));
-        match (name, repo_url, branch, dockerfile, build_context, port, health_path, replicas, env) {
-            (
-                Ok(name),
-                Ok(repo_url),
-                Ok(branch),
-                Ok(dockerfile),
-                Ok(build_context),
-                Ok(port),
-                Ok(health_path),
-                Ok(replicas),
-                Ok(env),
-            ) => Ok(Self { name, repo_url, branch, dockerfile, build_context, port, health_path, replicas, env }),
-            _ => Err(errors),
+        let e = &mut errors;
+        let name = take(e, "name", AppName::parse(&draft.name));
+        let repo_url = take(e, "repo_url", RepoUrl::parse(&draft.repo_url));
+        let branch = take(e, "branch", Branch::parse(or_default(&draft.branch, DEFAULT_BRANCH)));
+        let dockerfile = take(
+            e,
+            "dockerfile",
+            RepoPath::parse(or_default(&draft.dockerfile, DEFAULT_DOCKERFILE), "Dockerfile path"),
+        );
+        let build_context = take(
+            e,
+            "build_context",
+            RepoPath::parse(or_default(&draft.build_context, DEFAULT_CONTEXT), "build context"),
+        );
+        let port = take(e, "port", parse_port(&draft.port));
+        let health_path = take(e, "health_path", parse_health_path(&draft.health_path));
+        let health_timeout = take(e, "health_timeout", parse_health_timeout(&draft.health_timeout));
+        let replicas = take(e, "replicas", parse_replicas(&draft.replicas));
+        let cpus = take(e, "cpus", parse_cpus(&draft.cpus));
+        let memory_mb = take(e, "memory_mb", parse_memory(&draft.memory_mb));
+        let env = take(e, "env", parse_env(&draft.env));
+        let registry =
+            take(e, "registry", optional_text(&draft.registry).map(|r| RegistryAddress::parse(&r)).transpose());
+        let registry_username = optional_text(&draft.registry_username);
+        let git_ssh_key = CredentialInput::from_draft(&draft.git_ssh_key);
+        if let CredentialInput::Set(key) = &git_ssh_key
+            && !key.contains("PRIVATE KEY-----")
+        {
+            e.add(
+                "git_ssh_key",
+                "invalid_ssh_key",
+                "Paste the deploy key's private key (it starts with \"-----BEGIN\").",
+            );
         }
+        let (
+            Some(name),
+            Some(repo_url),
+            Some(branch),
+            Some(dockerfile),
+            Some(build_context),
+            Some(port),
+            Some(health_path),
+            Some(health_timeout_secs),
+            Some(replicas),
+            Some(cpus),
+            Some(memory_mb),
+            Some(env),
+            Some(registry),
+        ) = (
+            name,
+            repo_url,
+            branch,
+            dockerfile,
+            build_context,
+            port,
+            health_path,
+            health_timeout,
+            replicas,
+            cpus,
+            memory_mb,
+            env,
+            registry,
+        )
+        else {
+            return Err(errors);
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            name,
+            repo_url,
+            branch,
+            dockerfile,
+            build_context,
+            port,
+            health_path,
+            health_timeout_secs,
+            replicas,
+            cpus,
+            memory_mb,
+            env,
+            git_username: optional_text(&draft.git_username),
+            git_token: CredentialInput::from_draft(&draft.git_token),
+            git_ssh_key,
+            registry,
+            registry_username,
+            registry_password: CredentialInput::from_draft(&draft.registry_password),
+        })
     }
 }
 
-fn parse_port(raw: &str) -> std::result::Result<u16, (&'static str, String)> {
+fn parse_health_timeout(raw: &str) -> std::result::Result<u32, Refusal> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(DEFAULT_HEALTH_TIMEOUT_SECS);
+    }
+    match raw.parse::<u32>() {
+        Ok(secs) if (1..=3600).contains(&secs) => Ok(secs),
+        _ => Err(("invalid_health_timeout", "The health-check deadline is a number of seconds from 1 to 3600.".into())),
+    }
+}
+
+fn parse_cpus(raw: &str) -> std::result::Result<Option<f64>, Refusal> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match raw.parse::<f64>() {
+        Ok(cpus) if cpus >= 0.01 && cpus <= 64.0 => Ok(Some(cpus)),
+        _ => Err(("invalid_cpus", format!("\"{raw}\" is not a CPU limit; use a number of cores such as 0.5 or 2."))),
+    }
+}
+
+fn parse_memory(raw: &str) -> std::result::Result<Option<u32>, Refusal> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match raw.parse::<u32>() {
+        Ok(mb) if (6..=1_048_576).contains(&mb) => Ok(Some(mb)),
+        _ => Err(("invalid_memory", format!("\"{raw}\" is not a memory limit; use megabytes, at least 6, e.g. 512."))),
+    }
+}
+
+fn parse_port(raw: &str) -> std::result::Result<u16, Refusal> {
     let raw = or_default(raw, "").trim();
     if raw.is_empty() {
         return Ok(DEFAULT_PORT);
@@ -113,7 +257,7 @@ fn parse_port(raw: &str) -> std::result::Result<u16, (&'static str, String)> {
     }
 }
 
-fn parse_health_path(raw: &str) -> std::result::Result<String, (&'static str, String)> {
+fn parse_health_path(raw: &str) -> std::result::Result<String, Refusal> {
     let path = or_default(raw, DEFAULT_HEALTH_PATH).trim();
     if !path.starts_with('/') || path.chars().any(|c| c.is_whitespace() || c.is_control()) || path.len() > 512 {
         return Err((
@@ -124,7 +268,7 @@ fn parse_health_path(raw: &str) -> std::result::Result<String, (&'static str, St
     Ok(path.to_owned())
 }
 
-fn parse_replicas(raw: &str) -> std::result::Result<u32, (&'static str, String)> {
+fn parse_replicas(raw: &str) -> std::result::Result<u32, Refusal> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(1);
@@ -135,9 +279,7 @@ fn parse_replicas(raw: &str) -> std::result::Result<u32, (&'static str, String)>
     }
 }
 
-type EnvSpec = Vec<(EnvName, Option<String>, bool)>;
-
-fn parse_env(drafts: &[EnvDraft]) -> std::result::Result<EnvSpec, (&'static str, String)> {
+fn parse_env(drafts: &[EnvDraft]) -> std::result::Result<Vec<EnvSpec>, Refusal> {
     let mut seen = BTreeSet::new();
     let mut env = Vec::with_capacity(drafts.len());
     for draft in drafts {
@@ -154,7 +296,7 @@ fn parse_env(drafts: &[EnvDraft]) -> std::result::Result<EnvSpec, (&'static str,
                 format!("The value of {} is too long or contains a NUL byte.", name.as_str()),
             ));
         }
-        env.push((name, draft.value.clone(), draft.secret));
+        env.push(EnvSpec { name, value: draft.value.clone(), secret: draft.secret, build_time: draft.build_time });
     }
     Ok(env)
 }
@@ -170,10 +312,21 @@ pub struct App {
     pub build_context: String,
     pub port: u16,
     pub health_path: String,
+    pub health_timeout_secs: u32,
     pub replicas: u32,
+    pub cpus: Option<f64>,
+    pub memory_mb: Option<u32>,
     pub env: Vec<EnvVar>,
-    /// `not_deployed` until the first deployment.
+    pub git_username: Option<String>,
+    pub has_git_token: bool,
+    pub has_git_ssh_key: bool,
+    pub registry: Option<String>,
+    pub registry_username: Option<String>,
+    pub has_registry_password: bool,
+    /// The latest deployment's status, or `not_deployed`.
     pub status: String,
+    /// The deployment serving the app now.
+    pub live_deployment_id: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -184,6 +337,7 @@ pub struct EnvVar {
     /// `None` for secrets: they are write-only.
     pub value: Option<String>,
     pub secret: bool,
+    pub build_time: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -196,7 +350,18 @@ struct AppRow {
     build_context: String,
     port: i64,
     health_path: String,
+    health_timeout_secs: i64,
     replicas: i64,
+    cpus: Option<f64>,
+    memory_mb: Option<i64>,
+    git_username: Option<String>,
+    has_git_token: bool,
+    has_git_ssh_key: bool,
+    registry_url: Option<String>,
+    registry_username: Option<String>,
+    has_registry_password: bool,
+    status: Option<String>,
+    live_deployment_id: Option<i64>,
     created_at: i64,
     updated_at: i64,
 }
@@ -207,12 +372,19 @@ struct EnvRow {
     name: String,
     value: String,
     secret: bool,
+    build_time: bool,
 }
 
 macro_rules! select_apps {
     ($rest:literal) => {
         concat!(
-            "SELECT id, name, repo_url, branch, dockerfile, build_context, port, health_path, replicas, created_at, updated_at FROM apps ",
+            "SELECT id, name, repo_url, branch, dockerfile, build_context, port, health_path, health_timeout_secs,
+                    replicas, cpus, memory_mb, git_username, git_token IS NOT NULL AS has_git_token,
+                    git_ssh_key IS NOT NULL AS has_git_ssh_key, registry_url, registry_username,
+                    registry_password IS NOT NULL AS has_registry_password,
+                    (SELECT status FROM deployments d WHERE d.app_id = apps.id ORDER BY d.id DESC LIMIT 1) AS status,
+                    live_deployment_id, created_at, updated_at
+             FROM apps ",
             $rest
         )
     };
@@ -228,24 +400,37 @@ fn to_app(row: AppRow, env: Vec<EnvVar>) -> App {
         build_context: row.build_context,
         port: u16::try_from(row.port).unwrap_or(DEFAULT_PORT),
         health_path: row.health_path,
+        health_timeout_secs: u32::try_from(row.health_timeout_secs).unwrap_or(DEFAULT_HEALTH_TIMEOUT_SECS),
         replicas: u32::try_from(row.replicas).unwrap_or(1),
+        cpus: row.cpus,
+        memory_mb: row.memory_mb.and_then(|mb| u32::try_from(mb).ok()),
         env,
-        status: "not_deployed".into(),
+        git_username: row.git_username,
+        has_git_token: row.has_git_token,
+        has_git_ssh_key: row.has_git_ssh_key,
+        registry: row.registry_url,
+        registry_username: row.registry_username,
+        has_registry_password: row.has_registry_password,
+        status: row.status.unwrap_or_else(|| "not_deployed".into()),
+        live_deployment_id: row.live_deployment_id,
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
     }
 }
 
 fn env_var(row: EnvRow) -> EnvVar {
-    EnvVar { value: (!row.secret).then_some(row.value), name: row.name, secret: row.secret }
+    EnvVar { value: (!row.secret).then_some(row.value), name: row.name, secret: row.secret, build_time: row.build_time }
+}
+
+macro_rules! select_env {
+    ($rest:literal) => {
+        concat!("SELECT app_id, name, value, secret, build_time FROM app_env ", $rest)
+    };
 }
 
 pub async fn list_apps(db: &SqlitePool) -> Result<Vec<App>> {
     let rows: Vec<AppRow> = sqlx::query_as(select_apps!("ORDER BY name")).fetch_all(db).await?;
-    let env_rows: Vec<EnvRow> =
-        sqlx::query_as("SELECT app_id, name, value, secret FROM app_env ORDER BY app_id, position")
-            .fetch_all(db)
-            .await?;
+    let env_rows: Vec<EnvRow> = sqlx::query_as(select_env!("ORDER BY app_id, position")).fetch_all(db).await?;
     let mut env: BTreeMap<i64, Vec<EnvVar>> = BTreeMap::new();
     for row in env_rows {
         env.entry(row.app_id).or_default().push(env_var(row));
@@ -263,11 +448,17 @@ pub async fn get_app(db: &SqlitePool, name: &str) -> Result<App> {
     let row: Option<AppRow> = sqlx::query_as(select_apps!("WHERE name = ?")).bind(name).fetch_optional(db).await?;
     let row = row.ok_or_else(|| Error::NotFound(format!("app \"{name}\"")))?;
     let env: Vec<EnvRow> =
-        sqlx::query_as("SELECT app_id, name, value, secret FROM app_env WHERE app_id = ? ORDER BY position")
-            .bind(row.id)
-            .fetch_all(db)
-            .await?;
+        sqlx::query_as(select_env!("WHERE app_id = ? ORDER BY position")).bind(row.id).fetch_all(db).await?;
     Ok(to_app(row, env.into_iter().map(env_var).collect()))
+}
+
+/// The stored form of a write-only credential after `input` is applied.
+fn credential(secrets: &SecretBox, input: &CredentialInput, stored: Option<String>) -> Result<Option<String>> {
+    Ok(match input {
+        CredentialInput::Keep => stored,
+        CredentialInput::Clear => None,
+        CredentialInput::Set(value) => Some(secrets.encrypt(value)?),
+    })
 }
 
 pub async fn create_app(db: &SqlitePool, secrets: &SecretBox, spec: &AppSpec) -> Result<App> {
@@ -275,16 +466,13 @@ pub async fn create_app(db: &SqlitePool, secrets: &SecretBox, spec: &AppSpec) ->
     let at = now();
     let inserted = sqlx::query_scalar::<_, i64>(
         "INSERT INTO apps (name, repo_url, branch, dockerfile, build_context, port, health_path, replicas, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+         VALUES (?, ?, ?, ?, ?, 8080, '/', 1, ?, ?) RETURNING id",
     )
     .bind(spec.name.as_str())
     .bind(spec.repo_url.as_str())
     .bind(spec.branch.as_str())
     .bind(spec.dockerfile.as_str())
     .bind(spec.build_context.as_str())
-    .bind(i64::from(spec.port))
-    .bind(&spec.health_path)
-    .bind(i64::from(spec.replicas))
     .bind(at)
     .bind(at)
     .fetch_one(&mut *tx)
@@ -300,7 +488,7 @@ pub async fn create_app(db: &SqlitePool, secrets: &SecretBox, spec: &AppSpec) ->
         }
         Err(e) => return Err(e.into()),
     };
-    write_env(&mut tx, secrets, app_id, &spec.env, &BTreeMap::new()).await?;
+    write_settings(&mut tx, secrets, app_id, spec).await?;
     tx.commit().await?;
     get_app(db, spec.name.as_str()).await
 }
@@ -320,15 +508,28 @@ pub async fn update_app(db: &SqlitePool, secrets: &SecretBox, name: &str, spec: 
             "An app's name cannot be changed.",
         )));
     }
-    let stored: Vec<(String, String)> =
-        sqlx::query_as("SELECT name, value FROM app_env WHERE app_id = ? AND secret = 1")
+    write_settings(&mut tx, secrets, app_id, spec).await?;
+    tx.commit().await?;
+    get_app(db, name).await
+}
+
+/// Writes every setting of `spec` to the app `app_id`, keeping stored secrets the spec doesn't replace.
+async fn write_settings(
+    tx: &mut sqlx::SqliteConnection,
+    secrets: &SecretBox,
+    app_id: i64,
+    spec: &AppSpec,
+) -> Result<()> {
+    let (git_token, git_ssh_key, registry_password): (Option<String>, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT git_token, git_ssh_key, registry_password FROM apps WHERE id = ?")
             .bind(app_id)
-            .fetch_all(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
-    let stored_secrets: BTreeMap<String, String> = stored.into_iter().collect();
     sqlx::query(
         "UPDATE apps SET repo_url = ?, branch = ?, dockerfile = ?, build_context = ?, port = ?, health_path = ?,
-         replicas = ?, updated_at = ? WHERE id = ?",
+         health_timeout_secs = ?, replicas = ?, cpus = ?, memory_mb = ?, git_username = ?, git_token = ?,
+         git_ssh_key = ?, registry_url = ?, registry_username = ?, registry_password = ?, updated_at = ?
+         WHERE id = ?",
     )
     .bind(spec.repo_url.as_str())
     .bind(spec.branch.as_str())
@@ -336,44 +537,51 @@ pub async fn update_app(db: &SqlitePool, secrets: &SecretBox, name: &str, spec: 
     .bind(spec.build_context.as_str())
     .bind(i64::from(spec.port))
     .bind(&spec.health_path)
+    .bind(i64::from(spec.health_timeout_secs))
     .bind(i64::from(spec.replicas))
+    .bind(spec.cpus)
+    .bind(spec.memory_mb.map(i64::from))
+    .bind(&spec.git_username)
+    .bind(credential(secrets, &spec.git_token, git_token)?)
+    .bind(credential(secrets, &spec.git_ssh_key, git_ssh_key)?)
+    .bind(spec.registry.as_ref().map(RegistryAddress::as_str))
+    .bind(&spec.registry_username)
+    .bind(credential(secrets, &spec.registry_password, registry_password)?)
     .bind(now())
     .bind(app_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM app_env WHERE app_id = ?").bind(app_id).execute(&mut *tx).await?;
-    write_env(&mut tx, secrets, app_id, &spec.env, &stored_secrets).await?;
-    tx.commit().await?;
-    get_app(db, name).await
-}
 
-async fn write_env(
-    tx: &mut sqlx::SqliteConnection,
-    secrets: &SecretBox,
-    app_id: i64,
-    env: &[(EnvName, Option<String>, bool)],
-    stored_secrets: &BTreeMap<String, String>,
-) -> Result<()> {
-    for (position, (name, value, secret)) in env.iter().enumerate() {
-        let stored = match (value, secret) {
+    let stored: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, value FROM app_env WHERE app_id = ? AND secret = 1")
+            .bind(app_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let stored_secrets: BTreeMap<String, String> = stored.into_iter().collect();
+    sqlx::query("DELETE FROM app_env WHERE app_id = ?").bind(app_id).execute(&mut *tx).await?;
+    for (position, var) in spec.env.iter().enumerate() {
+        let stored = match (&var.value, var.secret) {
             (Some(value), true) => secrets.encrypt(value)?,
             (Some(value), false) => value.clone(),
-            (None, _) => stored_secrets.get(name.as_str()).cloned().ok_or_else(|| {
+            (None, _) => stored_secrets.get(var.name.as_str()).cloned().ok_or_else(|| {
                 Error::Validation(FieldErrors::single(
                     "env",
                     "missing_env_value",
-                    format!("The secret {} has no value yet; enter one.", name.as_str()),
+                    format!("The secret {} has no value yet; enter one.", var.name.as_str()),
                 ))
             })?,
         };
-        sqlx::query("INSERT INTO app_env (app_id, name, value, secret, position) VALUES (?, ?, ?, ?, ?)")
-            .bind(app_id)
-            .bind(name.as_str())
-            .bind(stored)
-            .bind(secret)
-            .bind(i64::try_from(position).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO app_env (app_id, name, value, secret, build_time, position) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(app_id)
+        .bind(var.name.as_str())
+        .bind(stored)
+        .bind(var.secret)
+        .bind(var.build_time)
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?;
     }
     Ok(())
 }
@@ -386,16 +594,63 @@ pub async fn delete_app(db: &SqlitePool, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Decrypted environment for running the app (deploy pipeline only).
-pub async fn runtime_env(db: &SqlitePool, secrets: &SecretBox, app_id: i64) -> Result<Vec<(String, String)>> {
-    let rows: Vec<(String, String, bool)> =
-        sqlx::query_as("SELECT name, value, secret FROM app_env WHERE app_id = ? ORDER BY position")
+/// One decrypted variable, for the deploy pipeline only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployVar {
+    pub name: String,
+    pub value: String,
+    pub build_time: bool,
+}
+
+/// Decrypted environment for building and running the app (deploy pipeline only).
+pub async fn runtime_env(db: &SqlitePool, secrets: &SecretBox, app_id: i64) -> Result<Vec<DeployVar>> {
+    let rows: Vec<(String, String, bool, bool)> =
+        sqlx::query_as("SELECT name, value, secret, build_time FROM app_env WHERE app_id = ? ORDER BY position")
             .bind(app_id)
             .fetch_all(db)
             .await?;
     rows.into_iter()
-        .map(|(name, value, secret)| Ok((name, if secret { secrets.decrypt(&value)? } else { value })))
+        .map(|(name, value, secret, build_time)| {
+            Ok(DeployVar { name, value: if secret { secrets.decrypt(&value)? } else { value }, build_time })
+        })
         .collect()
+}
+
+/// Decrypted credentials for cloning and pushing (deploy pipeline only).
+#[derive(Clone, Default)]
+pub struct AppCredentials {
+    pub git_username: Option<String>,
+    pub git_token: Option<String>,
+    pub git_ssh_key: Option<String>,
+    pub registry: Option<RegistryAddress>,
+    pub registry_username: Option<String>,
+    pub registry_password: Option<String>,
+}
+
+impl std::fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppCredentials").field("registry", &self.registry).finish_non_exhaustive()
+    }
+}
+
+pub async fn credentials(db: &SqlitePool, secrets: &SecretBox, app_id: i64) -> Result<AppCredentials> {
+    type Row = (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+    let (git_username, git_token, git_ssh_key, registry, registry_username, registry_password): Row = sqlx::query_as(
+        "SELECT git_username, git_token, git_ssh_key, registry_url, registry_username, registry_password
+         FROM apps WHERE id = ?",
+    )
+    .bind(app_id)
+    .fetch_one(db)
+    .await?;
+    let open = |value: Option<String>| value.map(|v| secrets.decrypt(&v)).transpose();
+    Ok(AppCredentials {
+        git_username,
+        git_token: open(git_token)?,
+        git_ssh_key: open(git_ssh_key)?,
+        registry: registry.map(|r| RegistryAddress::parse(&r)).transpose().map_err(|(_, m)| anyhow::anyhow!(m))?,
+        registry_username,
+        registry_password: open(registry_password)?,
+    })
 }
 
 #[cfg(test)]
@@ -426,7 +681,7 @@ mod tests {
             port: "99999".into(),
             health_path: "healthz".into(),
             replicas: "0".into(),
-            env: vec![EnvDraft { name: "1X".into(), value: Some("v".into()), secret: false }],
+            env: vec![EnvDraft { name: "1X".into(), value: Some("v".into()), secret: false, build_time: false }],
             ..draft()
         };
         let errors = AppSpec::parse(&bad).unwrap_err();
@@ -438,8 +693,8 @@ mod tests {
     #[test]
     fn duplicate_env_names_are_refused() {
         let env = vec![
-            EnvDraft { name: "A".into(), value: Some("1".into()), secret: false },
-            EnvDraft { name: "A".into(), value: Some("2".into()), secret: true },
+            EnvDraft { name: "A".into(), value: Some("1".into()), secret: false, build_time: false },
+            EnvDraft { name: "A".into(), value: Some("2".into()), secret: true, build_time: false },
         ];
         let errors = AppSpec::parse(&AppDraft { env, ..draft() }).unwrap_err();
         assert_eq!(errors.0["env"].code, "duplicate_env_name");

@@ -53,6 +53,7 @@ pub struct QueuedDeployment {
     pub trigger: String,
     pub requested_by: String,
     pub requested_commit: Option<String>,
+    pub rollback_of: Option<i64>,
 }
 
 /// Queues a deployment of `app_id`; returns its id.
@@ -63,17 +64,29 @@ pub async fn enqueue(
     requested_by: &str,
     commit: Option<&str>,
 ) -> Result<i64> {
+    insert(db, app_id, trigger, requested_by, commit, None).await
+}
+
+async fn insert(
+    db: &SqlitePool,
+    app_id: i64,
+    trigger: Trigger,
+    requested_by: &str,
+    commit: Option<&str>,
+    rollback_of: Option<i64>,
+) -> Result<i64> {
     let commit = commit.map(parse_commit).transpose().map_err(Error::Validation)?;
     let mut tx = db.begin().await?;
     let at = now();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO deployments (app_id, status, trigger, requested_by, requested_commit, created_at)
-         VALUES (?, 'queued', ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO deployments (app_id, status, trigger, requested_by, requested_commit, rollback_of, created_at)
+         VALUES (?, 'queued', ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(app_id)
     .bind(trigger.as_str())
     .bind(requested_by)
     .bind(commit)
+    .bind(rollback_of)
     .bind(at)
     .fetch_one(&mut *tx)
     .await?;
@@ -91,6 +104,11 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// Queues a rollback to the Live deployment `target` (validated by the caller).
+pub async fn enqueue_rollback(db: &SqlitePool, app_id: i64, requested_by: &str, target: i64) -> Result<i64> {
+    insert(db, app_id, Trigger::Rollback, requested_by, None, Some(target)).await
+}
+
 /// Atomically moves the next runnable deployment to `cloning` and returns it.
 pub async fn claim_next(db: &SqlitePool) -> Result<Option<QueuedDeployment>> {
     Ok(sqlx::query_as(
@@ -104,7 +122,7 @@ pub async fn claim_next(db: &SqlitePool) -> Result<Option<QueuedDeployment>> {
                      AND r.status IN ('cloning', 'building', 'pushing', 'deploying', 'verifying'))
              ORDER BY d.id LIMIT 1)
            AND status = 'queued'
-         RETURNING id, app_id, status, trigger, requested_by, requested_commit",
+         RETURNING id, app_id, status, trigger, requested_by, requested_commit, rollback_of",
     )
     .bind(now())
     .fetch_optional(db)

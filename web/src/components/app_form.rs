@@ -31,10 +31,23 @@ pub fn AppForm(app: Option<AppView>) -> impl IntoView {
                 "port" => app.port.to_string(),
                 "health_path" => app.health_path.clone(),
                 "replicas" => app.replicas.to_string(),
+                "health_timeout" => app.health_timeout_secs.to_string(),
+                "cpus" => app.cpus.map(|c| c.to_string()).unwrap_or_default(),
+                "memory_mb" => app.memory_mb.map(|m| m.to_string()).unwrap_or_default(),
+                "git_username" => app.git_username.clone().unwrap_or_default(),
+                "registry" => app.registry.clone().unwrap_or_default(),
+                "registry_username" => app.registry_username.clone().unwrap_or_default(),
+                "build_args" => app
+                    .env
+                    .iter()
+                    .filter(|v| !v.secret && v.build_time)
+                    .map(|v| format!("{}={}", v.name, v.value.clone().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 "env" => app
                     .env
                     .iter()
-                    .filter(|v| !v.secret)
+                    .filter(|v| !v.secret && !v.build_time)
                     .map(|v| format!("{}={}", v.name, v.value.clone().unwrap_or_default()))
                     .collect::<Vec<_>>()
                     .join("\n"),
@@ -50,6 +63,10 @@ pub fn AppForm(app: Option<AppView>) -> impl IntoView {
     };
     let field_error = move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_error(field)));
     let submit_label = if editing { "Save changes" } else { "Create app" };
+    let saved = move |has: fn(&AppView) -> bool| app.with_value(|a| a.as_ref().is_some_and(has));
+    let keep_hint = move |has: fn(&AppView) -> bool, what: &'static str| {
+        if saved(has) { format!("A {what} is saved; leave blank to keep it.") } else { format!("Optional {what}.") }
+    };
 
     view! {
         <ActionForm action=save attr:class="form" attr:novalidate=true>
@@ -63,6 +80,18 @@ pub fn AppForm(app: Option<AppView>) -> impl IntoView {
                 <TextField label="Git repository" name="repo_url" value=value("repo_url") error=field_error("repo_url") required=true
                     hint="https://, ssh://, git@host:owner/repo, file:// or an absolute path." placeholder="https://github.com/acme/billing-api.git"/>
                 <TextField label="Branch" name="branch" value=value("branch") error=field_error("branch") placeholder="main"/>
+                <div class="field-row">
+                    <TextField label="Git user" name="git_username" value=value("git_username") error=field_error("git_username") placeholder="x-access-token"
+                        hint="For HTTPS tokens (GitHub: x-access-token, GitLab: oauth2)."/>
+                    <TextField label="Git token" name="git_token" value=Signal::derive(String::new) error=field_error("git_token") input_type="password"
+                        hint=keep_hint(|a| a.has_git_token, "token")/>
+                </div>
+                <div class="field" class:has-error=move || field_error("git_ssh_key").get().is_some()>
+                    <label for="field-git_ssh_key">"SSH deploy key"</label>
+                    <textarea id="field-git_ssh_key" name="git_ssh_key" rows="2" spellcheck="false" placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"></textarea>
+                    <p class="hint">{keep_hint(|a| a.has_git_ssh_key, "private key, for ssh:// and git@ URLs")}</p>
+                    <p class="field-error">{move || field_error("git_ssh_key").get()}</p>
+                </div>
             </fieldset>
             <fieldset>
                 <legend>"Build"</legend>
@@ -72,6 +101,22 @@ pub fn AppForm(app: Option<AppView>) -> impl IntoView {
                     <TextField label="Build context" name="build_context" value=value("build_context") error=field_error("build_context") placeholder="."
                         hint="Directory sent to the builder."/>
                 </div>
+                <div class="field" class:has-error=move || field_error("build_args").get().is_some()>
+                    <label for="field-build_args">"Build-time variables"</label>
+                    <textarea id="field-build_args" name="build_args" rows="2" spellcheck="false" placeholder="NODE_ENV=production">{move || value("build_args").get()}</textarea>
+                    <p class="hint">"Passed to the build as build args (ARG), and to the running app. One NAME=value per line."</p>
+                    <p class="field-error">{move || field_error("build_args").get()}</p>
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>"Registry"</legend>
+                <div class="field-row">
+                    <TextField label="Push to registry" name="registry" value=value("registry") error=field_error("registry") placeholder="registry.example.com/team"
+                        hint="Optional: push every image here. host[:port][/namespace]."/>
+                    <TextField label="Registry user" name="registry_username" value=value("registry_username") error=field_error("registry_username")/>
+                    <TextField label="Registry password" name="registry_password" value=Signal::derive(String::new) error=field_error("registry_password") input_type="password"
+                        hint=keep_hint(|a| a.has_registry_password, "password")/>
+                </div>
             </fieldset>
             <fieldset>
                 <legend>"Run"</legend>
@@ -79,6 +124,12 @@ pub fn AppForm(app: Option<AppView>) -> impl IntoView {
                     <TextField label="Container port" name="port" value=value("port") error=field_error("port") placeholder="8080" input_type="text"/>
                     <TextField label="Health-check path" name="health_path" value=value("health_path") error=field_error("health_path") placeholder="/"/>
                     <TextField label="Replicas" name="replicas" value=value("replicas") error=field_error("replicas") placeholder="1"/>
+                </div>
+                <div class="field-row">
+                    <TextField label="Health deadline (s)" name="health_timeout" value=value("health_timeout") error=field_error("health_timeout") placeholder="60"
+                        hint="A new release that isn't healthy by then is removed; the old one keeps serving."/>
+                    <TextField label="CPUs" name="cpus" value=value("cpus") error=field_error("cpus") placeholder="no limit" hint="Per replica, e.g. 0.5."/>
+                    <TextField label="Memory (MB)" name="memory_mb" value=value("memory_mb") error=field_error("memory_mb") placeholder="no limit" hint="Per replica."/>
                 </div>
             </fieldset>
             <fieldset>

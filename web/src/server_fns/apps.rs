@@ -33,13 +33,23 @@ pub async fn save_app(
     build_context: String,
     port: String,
     health_path: String,
+    health_timeout: String,
     replicas: String,
+    cpus: String,
+    memory_mb: String,
     env: String,
+    build_args: String,
     secrets: String,
+    git_username: String,
+    git_token: String,
+    git_ssh_key: String,
+    registry: String,
+    registry_username: String,
+    registry_password: String,
     csrf: String,
 ) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
-    use slipway_server::apps::{AppDraft, AppSpec, create_app, update_app};
+    use slipway_server::apps::{AppDraft, AppSpec, EnvDraft, create_app, update_app};
     let (state, user) = context::require_user().await?;
     let name = if original.is_empty() { name } else { original.clone() };
     let echo = [
@@ -50,19 +60,34 @@ pub async fn save_app(
         ("build_context", build_context.as_str()),
         ("port", port.as_str()),
         ("health_path", health_path.as_str()),
+        ("health_timeout", health_timeout.as_str()),
         ("replicas", replicas.as_str()),
+        ("cpus", cpus.as_str()),
+        ("memory_mb", memory_mb.as_str()),
         ("env", env.as_str()),
+        ("build_args", build_args.as_str()),
+        ("git_username", git_username.as_str()),
+        ("registry", registry.as_str()),
+        ("registry_username", registry_username.as_str()),
     ];
     // Secret values are not echoed back; their names are.
     let secret_names = secret_names(&secrets);
     let fail = |e: UiError| e.with_input(echo).with_input([("secrets", secret_names.as_str())]);
 
-    let mut vars = crate::components::env_text::parse(&env, false)
-        .map_err(|m| fail(UiError::new("validation_failed", "Some fields need attention.").field("env", m)))?;
-    vars.extend(
-        crate::components::env_text::parse(&secrets, true)
-            .map_err(|m| fail(UiError::new("validation_failed", "Some fields need attention.").field("secrets", m)))?,
-    );
+    let parse = |text: &str, secret: bool, build_time: bool, field: &str| {
+        crate::components::env_text::parse(text, secret)
+            .map(|vars| {
+                vars.into_iter()
+                    .map(|(name, value, secret)| EnvDraft { name, value, secret, build_time })
+                    .collect::<Vec<_>>()
+            })
+            .map_err(|m| fail(UiError::new("validation_failed", "Some fields need attention.").field(field, m)))
+    };
+    let mut vars = parse(&env, false, false, "env")?;
+    vars.extend(parse(&build_args, false, true, "build_args")?);
+    vars.extend(parse(&secrets, true, false, "secrets")?);
+    // Blank credential fields keep what is saved.
+    let write_only = |value: String| Some(value).filter(|v| !v.trim().is_empty());
     let draft = AppDraft {
         name: name.clone(),
         repo_url: repo_url.clone(),
@@ -71,11 +96,17 @@ pub async fn save_app(
         build_context: build_context.clone(),
         port: port.clone(),
         health_path: health_path.clone(),
+        health_timeout: health_timeout.clone(),
         replicas: replicas.clone(),
-        env: vars
-            .into_iter()
-            .map(|(name, value, secret)| slipway_server::apps::EnvDraft { name, value, secret })
-            .collect(),
+        cpus: cpus.clone(),
+        memory_mb: memory_mb.clone(),
+        env: vars,
+        git_username: git_username.clone(),
+        git_token: write_only(git_token),
+        git_ssh_key: write_only(git_ssh_key),
+        registry: registry.clone(),
+        registry_username: registry_username.clone(),
+        registry_password: write_only(registry_password),
     };
     let spec = AppSpec::parse(&draft).map_err(|f| fail(slipway_server::Error::Validation(f).into()))?;
     let app = if original.is_empty() {
@@ -108,6 +139,7 @@ pub async fn delete_app(name: String, confirm: String, csrf: String) -> Result<(
         return Err(UiError::new("confirmation_mismatch", "Type the app's name to confirm the deletion.")
             .field("confirm", format!("Type \"{name}\" to confirm.")));
     }
+    slipway_server::deploy::teardown_app(&state, &name).await?;
     slipway_server::apps::delete_app(&state.db, &name).await?;
     tracing::info!(app = %name, by = %user.email, "app deleted");
     leptos_axum::redirect("/");

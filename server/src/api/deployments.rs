@@ -1,0 +1,267 @@
+//! Deployments over the API: queue one, list and read them, follow the log
+//! (text, or server-sent events that resume from `Last-Event-ID`), cancel,
+//! redeploy and roll back.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt, stream};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::ApiJson;
+use crate::auth::CurrentUser;
+use crate::deploy::history::{self, ACTIVE};
+use crate::deploy::logs::lines_after;
+use crate::deploy::{Deployment, DeploymentFilter, Trigger, queue};
+use crate::error::{Error, FieldErrors, Result};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub struct Queued {
+    id: i64,
+    status: String,
+    /// Where to follow it.
+    deployment_url: String,
+    logs_url: String,
+}
+
+fn queued(id: i64) -> (StatusCode, ApiJson<Queued>) {
+    (
+        StatusCode::ACCEPTED,
+        ApiJson(Queued {
+            id,
+            status: "queued".into(),
+            deployment_url: format!("/api/v1/deployments/{id}"),
+            logs_url: format!("/api/v1/deployments/{id}/logs"),
+        }),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeployRequest {
+    #[serde(default)]
+    commit: Option<String>,
+}
+
+/// The body is optional: empty means "deploy the branch head".
+fn optional_json<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> Result<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| Error::BadRequest(format!("The JSON body is invalid: {e}")))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(app): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, ApiJson<Queued>)> {
+    let request: DeployRequest = optional_json(&body)?;
+    let id = history::deploy(&state.db, &state.hub, &app, Trigger::Api, &user.email, request.commit.as_deref()).await?;
+    tracing::info!(deployment = id, %app, by = %user.email, "deployment queued");
+    Ok(queued(id))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackRequest {
+    deployment_id: i64,
+}
+
+pub async fn rollback(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(app): Path<String>,
+    ApiJson(request): ApiJson<RollbackRequest>,
+) -> Result<(StatusCode, ApiJson<Queued>)> {
+    let id = history::rollback(&state.db, &state.hub, &app, request.deployment_id, &user.email).await?;
+    Ok(queued(id))
+}
+
+pub async fn redeploy(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, ApiJson<Queued>)> {
+    let id = history::redeploy(&state.db, &state.hub, id, &user.email, Trigger::Api).await?;
+    Ok(queued(id))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<ApiJson<Deployment>> {
+    history::cancel(&state.db, &state.hub, id).await?;
+    Ok(ApiJson(history::get(&state.db, id).await?))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<ApiJson<Deployment>> {
+    Ok(ApiJson(history::get(&state.db, id).await?))
+}
+
+/// Query string of the history: `app`, `status`, `who`, `since`/`until`
+/// (YYYY-MM-DD or RFC 3339), `before` (an id, for the next page), `limit`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    app: Option<String>,
+    status: Option<String>,
+    who: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+impl ListQuery {
+    fn into_filter(self, app: Option<String>) -> Result<DeploymentFilter> {
+        let non_empty = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        Ok(DeploymentFilter {
+            app: app.or(non_empty(self.app)),
+            status: non_empty(self.status),
+            who: non_empty(self.who),
+            since: non_empty(self.since).map(|d| parse_day(&d, "since", false)).transpose()?,
+            until: non_empty(self.until).map(|d| parse_day(&d, "until", true)).transpose()?,
+            before: self.before,
+            limit: self.limit,
+        })
+    }
+}
+
+/// `YYYY-MM-DD` (the whole day, UTC) or RFC 3339 → Unix seconds.
+pub fn parse_day(raw: &str, field: &str, end_of_day: bool) -> Result<i64> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(at) = time::OffsetDateTime::parse(raw, &Rfc3339) {
+        return Ok(at.unix_timestamp());
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(raw, &format) {
+        Ok(day) => {
+            let start = day.midnight().assume_utc().unix_timestamp();
+            Ok(if end_of_day { start + 86_399 } else { start })
+        }
+        Err(_) => Err(Error::Validation(FieldErrors::single(
+            field,
+            "invalid_date",
+            format!("\"{raw}\" is not a date; write YYYY-MM-DD or an RFC 3339 time."),
+        ))),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<ApiJson<Vec<Deployment>>> {
+    Ok(ApiJson(history::list(&state.db, &query.into_filter(None)?).await?))
+}
+
+pub async fn list_for_app(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(app): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<ApiJson<Vec<Deployment>>> {
+    crate::apps::get_app(&state.db, &app).await?;
+    Ok(ApiJson(history::list(&state.db, &query.into_filter(Some(app))?).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LogQuery {
+    /// Resume after this line id (SSE clients send `Last-Event-ID` instead).
+    after: Option<i64>,
+}
+
+pub async fn logs(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(query): Query<LogQuery>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    queue::status(&state.db, id).await?;
+    let wants_stream =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
+    let last_seen = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
+    let after = last_seen.or(query.after).unwrap_or(0);
+    if wants_stream {
+        return Ok(Sse::new(log_events(state, id, after)).keep_alive(KeepAlive::default()).into_response());
+    }
+    let lines = lines_after(&state.db, id, after, i64::MAX).await?;
+    let mut text = String::with_capacity(lines.iter().map(|l| l.line.len() + 1).sum());
+    for line in lines {
+        text.push_str(&line.line);
+        text.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// Log lines as SSE: `line` events (id = line id), a `status` event whenever
+/// the status changes, and a final `end` event once the deployment is over.
+pub fn log_events(state: AppState, id: i64, after: i64) -> impl Stream<Item = std::result::Result<Event, Infallible>> {
+    struct Cursor {
+        state: AppState,
+        events: tokio::sync::broadcast::Receiver<i64>,
+        after: i64,
+        status: String,
+        done: bool,
+    }
+    let events = state.hub.logs.subscribe();
+    let cursor = Cursor { state, events, after, status: String::new(), done: false };
+    stream::unfold(cursor, move |mut cursor| async move {
+        if cursor.done {
+            return None;
+        }
+        let mut batch = Vec::new();
+        loop {
+            let lines = lines_after(&cursor.state.db, id, cursor.after, 500).await.unwrap_or_default();
+            let full = lines.len() == 500;
+            for line in lines {
+                cursor.after = line.id;
+                batch.push(Event::default().event("line").id(line.id.to_string()).data(line.line));
+            }
+            let status = queue::status(&cursor.state.db, id).await.unwrap_or_else(|_| "failed".into());
+            if status != cursor.status {
+                batch.push(Event::default().event("status").data(&status));
+                cursor.status = status.clone();
+            }
+            if full {
+                break;
+            }
+            if !ACTIVE.contains(&status.as_str()) {
+                batch.push(Event::default().event("end").data(&status));
+                cursor.done = true;
+                break;
+            }
+            if !batch.is_empty() {
+                break;
+            }
+            // Nothing new: wait for this deployment's next line (or a periodic re-check).
+            let wait = async {
+                loop {
+                    match cursor.events.recv().await {
+                        Ok(changed) if changed == id => return,
+                        Ok(_) => {}
+                        Err(RecvError::Lagged(_)) => return,
+                        Err(RecvError::Closed) => return std::future::pending().await,
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(5), wait).await;
+        }
+        Some((stream::iter(batch.into_iter().map(Ok)), cursor))
+    })
+    .flatten()
+}

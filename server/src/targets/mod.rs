@@ -1,0 +1,4 @@
+//! Where apps run. `local` is the embedded default: the Docker engine on this
+//! machine, behind Slipway's edge proxy.
+
+pub mod local;
