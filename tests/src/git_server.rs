@@ -123,6 +123,11 @@ impl TestRepo {
                 std::fs::create_dir_all(parent).expect("creating directories");
             }
             std::fs::write(&path, contents).expect("writing a file");
+            if contents.starts_with(b"\x7fELF") {
+                // Executables (the fixture's busybox) keep their exec bit in git.
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+            }
         }
         git(&self.work_dir, &["add", "-A"]);
         git(&self.work_dir, &["commit", "-q", "--allow-empty", "-m", message]);

@@ -12,6 +12,7 @@
 //! (see [`service`]). Tests wait on conditions with deadlines ([`wait_until`]).
 
 pub mod browser;
+pub mod deploys;
 pub mod docker;
 pub mod git_server;
 pub mod moto;

@@ -22,8 +22,33 @@ pub struct TestApp {
     /// A client with a cookie jar that does not follow redirects.
     pub client: reqwest::Client,
     pub data_dir: TempDir,
+    /// The app's edge proxy (its own task, like its own process in production:
+    /// it keeps serving across `restart` and `crash`).
+    pub edge: TestEdge,
     shutdown: oneshot::Sender<()>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+pub struct TestEdge {
+    pub address: SocketAddr,
+    pub admin: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestEdge {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn start_edge(data_dir: &std::path::Path) -> TestEdge {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding the edge");
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding the edge status endpoint");
+    let (address, admin_address) = (listener.local_addr().expect("address"), admin.local_addr().expect("address"));
+    let db =
+        slipway_server::db::connect(&data_dir.join("slipway.db")).await.expect("opening the database for the edge");
+    let task = tokio::spawn(slipway_server::edge::run_on(db, "localhost", listener, admin, std::future::pending()));
+    TestEdge { address, admin: admin_address, task }
 }
 
 /// The site built by `make site-test` (scripts/build-site.sh debug target/site-test).
@@ -42,12 +67,24 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::Builder::new().prefix("slipway-app-").tempdir().expect("creating a data dir");
     let client =
         reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("an HTTP client");
-    start(data_dir, client, adjust).await
+    // Migrate before the edge opens the same database.
+    drop(AppState::open(Config::with_data_dir(data_dir.path().to_path_buf())).await.expect("creating the database"));
+    let edge = start_edge(data_dir.path()).await;
+    start(data_dir, client, edge, adjust).await
 }
 
-async fn start(data_dir: TempDir, client: reqwest::Client, adjust: impl FnOnce(&mut Config)) -> TestApp {
+async fn start(
+    data_dir: TempDir,
+    client: reqwest::Client,
+    edge: TestEdge,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config = Config::with_data_dir(data_dir.path().to_path_buf());
     config.site_root = site_root();
+    config.edge_listen = edge.address;
+    config.edge_admin = edge.admin;
+    config.docker_network = "slipway-test".into();
+    config.drain_timeout_secs = 10;
     adjust(&mut config);
     let app = Application::build(config).await.expect("building the application");
     let address = app.local_addr();
@@ -56,7 +93,7 @@ async fn start(data_dir: TempDir, client: reqwest::Client, adjust: impl FnOnce(&
     let server = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    TestApp { url: format!("http://{address}"), address, state, client, data_dir, shutdown, server }
+    TestApp { url: format!("http://{address}"), address, state, client, data_dir, edge, shutdown, server }
 }
 
 impl TestApp {
@@ -65,7 +102,28 @@ impl TestApp {
     pub async fn restart(self) -> TestApp {
         let _ = self.shutdown.send(());
         self.server.await.expect("server task").expect("server stopped cleanly");
-        start(self.data_dir, self.client, |_| {}).await
+        start(self.data_dir, self.client, self.edge, |_| {}).await
+    }
+
+    /// Kills the dashboard without any clean-up (its workers die mid-step, like
+    /// on a crash or `kill -9`) and starts it again on the same data directory.
+    /// The edge proxy keeps running, as its own process would.
+    pub async fn crash_and_restart(self) -> TestApp {
+        self.server.abort();
+        let _ = self.server.await;
+        start(self.data_dir, self.client, self.edge, |_| {}).await
+    }
+
+    /// GET `path` of app `app` through the edge proxy (Host: `<app>.localhost`).
+    pub async fn edge_get(&self, app: &str, path: &str) -> Result<(u16, String), String> {
+        let response = reqwest::Client::new()
+            .get(format!("http://{}{path}", self.edge.address))
+            .header(reqwest::header::HOST, format!("{app}.localhost"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().await.map_err(|e| e.to_string())?))
     }
 
     pub fn at(&self, path: &str) -> String {

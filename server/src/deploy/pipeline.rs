@@ -98,6 +98,17 @@ pub async fn execute(state: &AppState, deployment: QueuedDeployment) {
     let cancel = state.hub.start(id);
     let outcome = prepare_and_run(state, deployment, log.clone(), cancel).await;
     state.hub.finish(id);
+    if outcome.is_ok() {
+        // Finished once the old release is retired (it went Live before that).
+        if let Err(error) = sqlx::query("UPDATE deployments SET finished_at = ? WHERE id = ?")
+            .bind(now())
+            .bind(id)
+            .execute(&state.db)
+            .await
+        {
+            tracing::error!(deployment = id, %error, "recording the end of a deployment failed");
+        }
+    }
     if let Err(failure) = outcome {
         let status = if failure.cancelled { "cancelled" } else { "failed" };
         log.line(format!("✗ {}", failure.message)).await;
@@ -282,9 +293,8 @@ impl Run {
         let version = edge::set_route(&self.db, &app.name, self.deployment.id, &addrs).await?;
         let url = self.config.app_url(&app.name);
         let mut tx = self.db.begin().await.map_err(crate::Error::from)?;
-        sqlx::query("UPDATE deployments SET status = 'live', url = ?, finished_at = ? WHERE id = ?")
+        sqlx::query("UPDATE deployments SET status = 'live', url = ? WHERE id = ?")
             .bind(&url)
-            .bind(now())
             .bind(self.deployment.id)
             .execute(&mut *tx)
             .await
@@ -443,10 +453,20 @@ async fn verify(run: &Run, app: &App, release: &[Replica]) -> Result<(), Failure
     Ok(())
 }
 
-/// Drains and stops the replicas of earlier releases.
+/// Drains and stops the replicas of earlier releases. The new release is
+/// already live: a problem here is logged, never a failed deployment.
 async fn retire(run: &Run, app: &App) -> Result<(), Failure> {
-    let old: Vec<Replica> = local::replicas_of(&run.db, app.id)
-        .await?
+    let recorded = match local::replicas_of(&run.db, app.id).await {
+        Ok(recorded) => recorded,
+        Err(error) => {
+            tracing::error!(%error, "listing the replicas to retire failed");
+            run.log
+                .line("Could not list the previous release's containers; they are removed at the next restart.")
+                .await;
+            return Ok(());
+        }
+    };
+    let old: Vec<Replica> = recorded
         .into_iter()
         .filter(|(deployment, _)| *deployment != run.deployment.id)
         .map(|(_, replica)| replica)

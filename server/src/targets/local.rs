@@ -236,7 +236,9 @@ async fn unhealthy(docker: &Docker, replica: &Replica, why: &str) -> Failure {
     let tail = last_log_lines(docker, &replica.container, 20).await;
     let mut message =
         format!("The new release is not healthy: {} — {why}. The previous release keeps serving.", replica.container);
-    if !tail.is_empty() {
+    if tail.is_empty() {
+        message.push_str(" It wrote nothing to its log.");
+    } else {
         message.push_str("\nIts last log lines:\n");
         message.push_str(&tail.join("\n"));
     }

@@ -212,6 +212,7 @@ async fn apps_crud_keeps_secrets_write_only() {
     assert_eq!(updated["env"].as_array().expect("env").len(), 1);
     let app_id = updated["id"].as_i64().expect("id");
     let env = slipway_server::apps::runtime_env(&app.state.db, &app.state.secrets, app_id).await.expect("runtime env");
+    let env: Vec<(String, String)> = env.into_iter().map(|v| (v.name, v.value)).collect();
     assert_eq!(env, vec![("DATABASE_URL".to_owned(), "postgres://user:hunter2@db/shop".to_owned())]);
 
     let listed: Value =

@@ -19,9 +19,19 @@ fn app_form<'a>(csrf: &'a str, original: &'a str, fields: &[(&'a str, &'a str)])
         ("build_context", ""),
         ("port", ""),
         ("health_path", ""),
+        ("health_timeout", ""),
         ("replicas", ""),
+        ("cpus", ""),
+        ("memory_mb", ""),
         ("env", ""),
+        ("build_args", ""),
         ("secrets", ""),
+        ("git_username", ""),
+        ("git_token", ""),
+        ("git_ssh_key", ""),
+        ("registry", ""),
+        ("registry_username", ""),
+        ("registry_password", ""),
     ];
     for (key, value) in fields {
         if let Some(slot) = form.iter_mut().find(|(k, _)| k == key) {
@@ -105,6 +115,7 @@ async fn app_forms_work_without_javascript() {
     let stored = slipway_server::apps::get_app(&app.state.db, "web-shop").await.expect("app");
     assert_eq!(stored.branch, "develop");
     let env = slipway_server::apps::runtime_env(&app.state.db, &app.state.secrets, stored.id).await.expect("env");
+    let env: Vec<(String, String)> = env.into_iter().map(|v| (v.name, v.value)).collect();
     assert_eq!(env, vec![("API_KEY".to_owned(), "sk-live-123".to_owned())]);
 
     // Delete needs the name typed again.

@@ -3,5 +3,6 @@
 mod accounts;
 mod api;
 mod browser;
+mod deploy;
 mod forms;
 mod testbed;

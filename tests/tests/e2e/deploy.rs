@@ -1,0 +1,200 @@
+//! The deploy pipeline end to end on the real engine, git server and registry:
+//! deploy → served through the edge proxy; redeploy (build skipped); a new
+//! version; rollback; failures that keep the old release serving.
+
+use std::time::Duration;
+
+use serde_json::json;
+use slipway_tests::deploys::{Api, dockerfile_with, fixture_repo, wait_for_status, wait_until_done};
+use slipway_tests::registry::registry;
+use slipway_tests::{spawn_app, wait_until};
+
+async fn edge_body(app: &slipway_tests::TestApp, name: &str) -> String {
+    match app.edge_get(name, "/").await {
+        Ok((200, body)) => body,
+        other => panic!("GET / of {name} through the edge: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn deploy_redeploy_update_and_roll_back() {
+    let app = spawn_app().await;
+    let api = Api::new(&app).await;
+    let repo = fixture_repo("version one\n");
+    let name = api.create_app(&repo.http_url, json!({ "replicas": 2 })).await;
+
+    // First deployment: every step done, the log carries the builder's output.
+    let first = api.deploy(&name, None).await;
+    let done = wait_until_done(&app, first).await;
+    assert_eq!(done.status, "live", "{:?}", done.error);
+    let outcomes: Vec<(&str, &str)> = done.steps.iter().map(|s| (s.step.as_str(), s.outcome.as_str())).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("clone", "done"),
+            ("build", "done"),
+            ("push", "skipped"),
+            ("deploy", "done"),
+            ("verify", "done"),
+            ("retire", "skipped")
+        ]
+    );
+    assert_eq!(done.commit_message.as_deref(), Some("initial commit"));
+    assert!(done.current);
+    assert_eq!(edge_body(&app, &name).await, "version one\n");
+    let log = api.log(first).await;
+    assert!(log.contains("Step 1/") || log.contains("COPY busybox"), "the build output is in the log:\n{log}");
+    assert!(log.contains("All 2 replicas are healthy"), "{log}");
+
+    // Redeploying the same commit skips the build.
+    let (status, again) = api.post(&format!("/api/v1/deployments/{first}/redeploy"), json!({})).await;
+    assert_eq!(status, 202, "{again}");
+    let again = wait_until_done(&app, again["id"].as_i64().expect("id")).await;
+    assert_eq!(again.status, "live", "{:?}", again.error);
+    let build = again.steps.iter().find(|s| s.step == "build").expect("build step");
+    assert_eq!(build.outcome, "skipped");
+    assert!(build.detail.as_deref().unwrap_or_default().contains("already built"), "{build:?}");
+    assert_eq!(again.steps.iter().find(|s| s.step == "retire").map(|s| s.outcome.as_str()), Some("done"));
+
+    // A new commit goes live; the old containers are gone.
+    repo.push(&[("www/index.html", b"version two\n")], "second version");
+    let second = wait_until_done(&app, api.deploy(&name, None).await).await;
+    assert_eq!(second.status, "live", "{:?}", second.error);
+    assert_eq!(edge_body(&app, &name).await, "version two\n");
+    let replicas: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM replicas").fetch_one(&app.state.db).await.expect("count");
+    assert_eq!(replicas, 2, "only the live release's replicas remain");
+
+    // Roll back to the first: no clone, no build.
+    let (status, rollback) =
+        api.post(&format!("/api/v1/apps/{name}/rollback"), json!({ "deployment_id": first })).await;
+    assert_eq!(status, 202, "{rollback}");
+    let rollback = wait_until_done(&app, rollback["id"].as_i64().expect("id")).await;
+    assert_eq!(rollback.status, "live", "{:?}", rollback.error);
+    assert_eq!(rollback.trigger, "rollback");
+    assert_eq!(rollback.rollback_of, Some(first));
+    assert!(
+        rollback
+            .steps
+            .iter()
+            .filter(|s| ["clone", "build", "push"].contains(&s.step.as_str()))
+            .all(|s| s.outcome == "skipped")
+    );
+    assert_eq!(edge_body(&app, &name).await, "version one\n");
+
+    // Rolling back to something that never went live is refused.
+    let failed_id = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO deployments (app_id, status, trigger, requested_by, created_at) SELECT id, 'failed', 'api', 'x', 0 FROM apps WHERE name = ? RETURNING id",
+    )
+    .bind(&name)
+    .fetch_one(&app.state.db)
+    .await
+    .expect("insert");
+    let (status, refused) =
+        api.post(&format!("/api/v1/apps/{name}/rollback"), json!({ "deployment_id": failed_id })).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (409, Some("not_rollbackable")), "{refused}");
+
+    // Deleting the app stops serving it and removes its containers.
+    let (status, _) = api.send(reqwest::Method::DELETE, &format!("/api/v1/apps/{name}"), None).await;
+    assert_eq!(status, 204);
+    wait_until("the edge to forget the app", Duration::from_secs(5), || async {
+        matches!(app.edge_get(&name, "/").await, Ok((404, _))).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_build_error_fails_with_the_builders_message() {
+    let app = spawn_app().await;
+    let api = Api::new(&app).await;
+    let repo = fixture_repo("x\n");
+    repo.push(
+        &[(
+            "Dockerfile",
+            dockerfile_with("RUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo compiling; exit 3\"]").as_bytes(),
+        )],
+        "broken build",
+    );
+    let name = api.create_app(&repo.http_url, json!({})).await;
+    let done = wait_until_done(&app, api.deploy(&name, None).await).await;
+    assert_eq!(done.status, "failed");
+    let error = done.error.unwrap_or_default();
+    assert!(error.starts_with("The build failed:") && error.contains("non-zero code: 3"), "{error}");
+    let log = api.log(done.id).await;
+    assert!(log.contains("compiling"), "the build's own output is in the log:\n{log}");
+    assert!(log.contains("✗ The build failed"), "{log}");
+    assert_eq!(done.steps.iter().find(|s| s.step == "build").map(|s| s.outcome.as_str()), Some("failed"));
+}
+
+#[tokio::test]
+async fn an_unhealthy_release_is_removed_and_the_old_one_keeps_serving() {
+    let app = spawn_app().await;
+    let api = Api::new(&app).await;
+    let repo = fixture_repo("stable\n");
+    let name = api.create_app(&repo.http_url, json!({ "health_timeout_secs": 3 })).await;
+    assert_eq!(wait_until_done(&app, api.deploy(&name, None).await).await.status, "live");
+
+    // The next version has no /healthz: it never becomes healthy.
+    let healthz = repo.work_dir.join("www/healthz");
+    std::fs::remove_file(&healthz).expect("removing healthz");
+    let noisy = dockerfile_with("").replace(
+        "CMD [\"/bin/httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]",
+        "CMD [\"/bin/sh\", \"-c\", \"echo booting version two; exec httpd -f -v -p 8080 -h /www\"]",
+    );
+    repo.push(&[("www/index.html", b"broken\n"), ("Dockerfile", noisy.as_bytes())], "drop the health check");
+    let done = wait_until_done(&app, api.deploy(&name, None).await).await;
+    assert_eq!(done.status, "failed");
+    let error = done.error.unwrap_or_default();
+    assert!(error.contains("never became healthy") && error.contains("/healthz answered HTTP 404"), "{error}");
+    assert!(error.contains("The previous release keeps serving"), "{error}");
+    assert!(
+        error.contains("Its last log lines") && error.contains("booting version two"),
+        "the container's own output is attached: {error}"
+    );
+    assert_eq!(edge_body(&app, &name).await, "stable\n");
+    let leftovers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM replicas WHERE deployment_id = ?")
+        .bind(done.id)
+        .fetch_one(&app.state.db)
+        .await
+        .expect("count");
+    assert_eq!(leftovers, 0, "the unhealthy replicas were removed");
+}
+
+#[tokio::test]
+async fn images_are_pushed_to_the_apps_registry() {
+    let app = spawn_app().await;
+    let api = Api::new(&app).await;
+    let registry = registry();
+    let repo = fixture_repo("pushed\n");
+    let name = api
+        .create_app(
+            &repo.http_url,
+            json!({ "registry": format!("{}/team", registry.address), "registry_username": registry.username, "registry_password": registry.password }),
+        )
+        .await;
+    let done = wait_until_done(&app, api.deploy(&name, None).await).await;
+    assert_eq!(done.status, "live", "{:?}", done.error);
+    assert_eq!(done.steps.iter().find(|s| s.step == "push").map(|s| s.outcome.as_str()), Some("done"));
+    let digest = done.image_digest.expect("a digest was recorded");
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    let tags: serde_json::Value = reqwest::Client::new()
+        .get(format!("http://{}/v2/team/{name}/tags/list", registry.address))
+        .basic_auth(&registry.username, Some(&registry.password))
+        .send()
+        .await
+        .expect("registry")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(tags["tags"], json!([done.commit_sha.expect("sha")]));
+
+    // Wrong credentials: the push step fails in plain words.
+    let (status, _) = api
+        .send(reqwest::Method::PUT, &format!("/api/v1/apps/{name}"), Some(json!({ "repo_url": repo.http_url, "health_path": "/healthz", "registry": registry.address, "registry_username": "slipway", "registry_password": "wrong" })))
+        .await;
+    assert_eq!(status, 200);
+    let refused = wait_until_done(&app, api.deploy(&name, None).await).await;
+    assert_eq!(refused.status, "failed");
+    assert!(refused.error.unwrap_or_default().contains("refused the credentials"), "plain words for a 401");
+    let _ = wait_for_status;
+}
