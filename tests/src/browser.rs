@@ -55,10 +55,33 @@ pub async fn browser(javascript: bool) -> Client {
     }
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("goog:chromeOptions".into(), json!({ "binary": "/usr/bin/chromium", "args": args }));
+    capabilities.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     ClientBuilder::new(connector)
         .capabilities(capabilities)
         .connect(&chromedriver().url)
         .await
         .expect("starting a Chromium session through chromedriver")
+}
+
+/// The browser console so far (errors, panics of the wasm bundle), one message per line.
+pub async fn console_log(client: &Client) -> String {
+    let Ok(Some(session)) = client.session_id().await else { return String::new() };
+    let answer = reqwest::Client::new()
+        .post(format!("{}/session/{session}/se/log", chromedriver().url))
+        .json(&json!({ "type": "browser" }))
+        .send()
+        .await;
+    let Ok(answer) = answer else { return String::new() };
+    let body: serde_json::Value = answer.json().await.unwrap_or_default();
+    body["value"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| format!("{} {}", e["level"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
 }

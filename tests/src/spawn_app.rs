@@ -30,25 +30,35 @@ pub struct TestApp {
 }
 
 pub struct TestEdge {
+    installation: String,
     pub address: SocketAddr,
     pub admin: SocketAddr,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for TestEdge {
+    /// Stops the edge, and removes the containers this test's Slipway started
+    /// (found by its installation label): the edge lives as long as the test's app.
     fn drop(&mut self) {
         self.task.abort();
+        let label = format!("label=io.slipway.installation={}", self.installation);
+        let _ = std::process::Command::new("sh")
+            .args([
+                "-c",
+                &format!("ids=$(docker ps -aq --filter {label}); [ -z \"$ids\" ] || docker rm -f $ids >/dev/null 2>&1"),
+            ])
+            .status();
     }
 }
 
-async fn start_edge(data_dir: &std::path::Path) -> TestEdge {
+async fn start_edge(data_dir: &std::path::Path, installation: String) -> TestEdge {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding the edge");
     let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding the edge status endpoint");
     let (address, admin_address) = (listener.local_addr().expect("address"), admin.local_addr().expect("address"));
     let db =
         slipway_server::db::connect(&data_dir.join("slipway.db")).await.expect("opening the database for the edge");
     let task = tokio::spawn(slipway_server::edge::run_on(db, "localhost", listener, admin, std::future::pending()));
-    TestEdge { address, admin: admin_address, task }
+    TestEdge { installation, address, admin: admin_address, task }
 }
 
 /// The site built by `make site-test` (scripts/build-site.sh debug target/site-test).
@@ -68,8 +78,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let client =
         reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("an HTTP client");
     // Migrate before the edge opens the same database.
-    drop(AppState::open(Config::with_data_dir(data_dir.path().to_path_buf())).await.expect("creating the database"));
-    let edge = start_edge(data_dir.path()).await;
+    let created =
+        AppState::open(Config::with_data_dir(data_dir.path().to_path_buf())).await.expect("creating the database");
+    let installation = created.installation.to_string();
+    created.db.close().await;
+    let edge = start_edge(data_dir.path(), installation).await;
     start(data_dir, client, edge, adjust).await
 }
 

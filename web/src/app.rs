@@ -13,6 +13,8 @@ use crate::pages::app_detail::AppPage;
 use crate::pages::app_edit::EditAppPage;
 use crate::pages::app_new::NewAppPage;
 use crate::pages::apps_list::AppsPage;
+use crate::pages::deployment::DeploymentPage;
+use crate::pages::history::HistoryPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::setup::SetupPage;
@@ -53,6 +55,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("apps/new") view=NewAppPage ssr=SsrMode::Async/>
                         <Route path=path!("apps/:name") view=AppPage ssr=SsrMode::Async/>
                         <Route path=path!("apps/:name/edit") view=EditAppPage ssr=SsrMode::Async/>
+                        <Route path=path!("deployments") view=HistoryPage ssr=SsrMode::Async/>
+                        <Route path=path!("deployments/:id") view=DeploymentPage ssr=SsrMode::Async/>
                         <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
                     </ParentRoute>
                 </Routes>

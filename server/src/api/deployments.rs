@@ -16,7 +16,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::ApiJson;
 use crate::auth::CurrentUser;
-use crate::deploy::history::{self, ACTIVE};
+use crate::deploy::history;
 use crate::deploy::logs::lines_after;
 use crate::deploy::{Deployment, DeploymentFilter, Trigger, queue};
 use crate::error::{Error, FieldErrors, Result};
@@ -232,7 +232,8 @@ pub fn log_events(state: AppState, id: i64, after: i64) -> impl Stream<Item = st
                 cursor.after = line.id;
                 batch.push(Event::default().event("line").id(line.id.to_string()).data(line.line));
             }
-            let status = queue::status(&cursor.state.db, id).await.unwrap_or_else(|_| "failed".into());
+            let (status, over) =
+                queue::progress(&cursor.state.db, id).await.unwrap_or_else(|_| ("failed".into(), true));
             if status != cursor.status {
                 batch.push(Event::default().event("status").data(&status));
                 cursor.status = status.clone();
@@ -240,7 +241,7 @@ pub fn log_events(state: AppState, id: i64, after: i64) -> impl Stream<Item = st
             if full {
                 break;
             }
-            if !ACTIVE.contains(&status.as_str()) {
+            if over {
                 batch.push(Event::default().event("end").data(&status));
                 cursor.done = true;
                 break;

@@ -143,6 +143,16 @@ pub async fn recover_interrupted(db: &SqlitePool) -> Result<u64> {
     Ok(done.rows_affected())
 }
 
+/// The status, and whether the deployment is over: it has an end time (a Live
+/// deployment gets one once the previous release is retired).
+pub async fn progress(db: &SqlitePool, id: i64) -> Result<(String, bool)> {
+    sqlx::query_as("SELECT status, finished_at IS NOT NULL FROM deployments WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("deployment #{id}")))
+}
+
 pub async fn status(db: &SqlitePool, id: i64) -> Result<String> {
     sqlx::query_scalar("SELECT status FROM deployments WHERE id = ?")
         .bind(id)

@@ -177,7 +177,10 @@ async fn apps_crud_keeps_secrets_write_only() {
     let created: Value = created.json().await.expect("JSON");
     assert_eq!(created["port"], 3000);
     assert_eq!(created["branch"], "main");
-    assert_eq!(created["env"][1], json!({ "name": "DATABASE_URL", "value": null, "secret": true }));
+    assert_eq!(
+        created["env"][1],
+        json!({ "name": "DATABASE_URL", "value": null, "secret": true, "build_time": false })
+    );
     assert!(!created.to_string().contains("hunter2"));
 
     // Stored encrypted, not in clear.

@@ -3,6 +3,8 @@
 mod accounts;
 mod api;
 mod browser;
+mod browser_deploy;
 mod deploy;
+mod deploy_queue;
 mod forms;
 mod testbed;

@@ -19,22 +19,22 @@ pub fn Layout() -> impl IntoView {
                 </a>
                 <nav class="nav" aria-label="Main">
                     <A href="/" exact=true>"Apps"</A>
+                    <A href="/deployments">"Deployments"</A>
                     <A href="/account">"Account"</A>
                 </nav>
+                // No Suspense is created inside this Suspense's async block: a
+                // boundary created after an await takes a hydration id at a
+                // moment that races with the page's resources on the server.
                 <div class="who">
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
-                            session.await.ok().and_then(|s| s.user).map(|user| {
-                                view! {
-                                    <span class="who-email">{user.email}</span>
-                                    <ActionForm action=logout attr:class="inline-form">
-                                        <CsrfInput/>
-                                        <button type="submit" class="button button-ghost">"Sign out"</button>
-                                    </ActionForm>
-                                }
-                            })
+                            session.await.ok().and_then(|s| s.user).map(|user| view! { <span class="who-email">{user.email}</span> })
                         })}
                     </Suspense>
+                    <ActionForm action=logout attr:class="inline-form">
+                        <CsrfInput/>
+                        <button type="submit" class="button button-ghost">"Sign out"</button>
+                    </ActionForm>
                 </div>
             </div>
         </header>

@@ -2,11 +2,15 @@
 
 pub mod app_form;
 pub mod csrf_input;
+pub mod deployment_actions;
+pub mod deployment_table;
 pub mod env_text;
 pub mod error_panel;
 pub mod layout;
+pub mod log_view;
 pub mod session;
 pub mod status_badge;
+pub mod steps_bar;
 pub mod text_field;
 
 /// "2026-11-22T03:40:12Z" → "2026-11-22 03:40 UTC".

@@ -3,17 +3,45 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::csrf_input::CsrfInput;
+use crate::components::deployment_table::DeploymentTable;
 use crate::components::error_panel::{ErrorPanel, FormAlert};
 use crate::components::short_time;
 use crate::components::status_badge::StatusBadge;
 use crate::model::AppView;
 use crate::server_fns::apps::{DeleteApp, get_app};
+use crate::server_fns::deployments::{Deploy, HistoryQuery, list_deployments, runtime_logs};
 
 #[component]
 pub fn AppPage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
+    // Every resource is created here, at the top: resources created inside a
+    // Suspense's async block can be numbered differently on the server and in
+    // the browser, which breaks hydration.
     let app = Resource::new(name, get_app);
+    let tick = RwSignal::new(0_u32);
+    let busy = RwSignal::new(false);
+    let deployments = Resource::new(
+        move || (name(), tick.get()),
+        |(app, _)| list_deployments(HistoryQuery { app, ..HistoryQuery::default() }),
+    );
+    let logs = Resource::new(move || (name(), tick.get()), |(app, _)| runtime_logs(app));
+    // While a deployment is queued or running, refresh every 2 s.
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || {
+                if busy.get_untracked() {
+                    tick.update(|t| *t += 1);
+                }
+            },
+            std::time::Duration::from_secs(2),
+        );
+        if let Ok(handle) = handle {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    // The live panels are siblings of the settings, not nested in their Suspense.
     view! {
         <Title text=move || format!("{} · Slipway", name())/>
         <nav class="crumbs"><a href="/">"Apps"</a>" / "{name}</nav>
@@ -25,8 +53,14 @@ pub fn AppPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <DeployPanel name=name() deployments busy/>
+        <RuntimeLogs logs/>
+        <DangerZone name=name()/>
     }
 }
+
+type DeploymentsResource = Resource<Result<Vec<crate::model::DeploymentView>, crate::error::UiError>>;
+type LogsResource = Resource<Result<Vec<(String, Vec<String>)>, crate::error::UiError>>;
 
 #[component]
 fn AppDetail(app: AppView) -> impl IntoView {
@@ -37,7 +71,7 @@ fn AppDetail(app: AppView) -> impl IntoView {
             <h1>{app.name.clone()} " " <StatusBadge status=app.status.clone()/></h1>
             <a class="button" href=edit_href>"Edit settings"</a>
         </div>
-        <div class="grid">
+        <div class="single">
             <section class="panel">
                 <h2>"Settings"</h2>
                 <dl class="settings">
@@ -48,6 +82,12 @@ fn AppDetail(app: AppView) -> impl IntoView {
                     <dt>"Container port"</dt><dd>{app.port}</dd>
                     <dt>"Health check"</dt><dd class="mono">"GET "{app.health_path.clone()}</dd>
                     <dt>"Replicas"</dt><dd>{app.replicas}</dd>
+                    <dt>"Limits"</dt>
+                    <dd>{format!("{} CPU · {} memory · healthy within {} s",
+                        app.cpus.map_or_else(|| "no".to_owned(), |c| c.to_string()),
+                        app.memory_mb.map_or_else(|| "no".to_owned(), |m| format!("{m} MB")),
+                        app.health_timeout_secs)}</dd>
+                    <dt>"Registry"</dt><dd class="mono">{app.registry.clone().unwrap_or_else(|| "none (image stays on this engine)".into())}</dd>
                     <dt>"Created"</dt><dd>{short_time(&app.created_at)}</dd>
                     <dt>"Updated"</dt><dd>{short_time(&app.updated_at)}</dd>
                 </dl>
@@ -62,6 +102,7 @@ fn AppDetail(app: AppView) -> impl IntoView {
                                     <tr>
                                         <td class="mono">{var.name}</td>
                                         <td class="mono">{if var.secret { "•••••••• (secret)".to_owned() } else { var.value.unwrap_or_default() }}</td>
+                                        <td class="muted small">{var.build_time.then_some("build-time")}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
@@ -69,15 +110,7 @@ fn AppDetail(app: AppView) -> impl IntoView {
                     }.into_any()
                 }}
             </section>
-            <section class="panel" id="deployments">
-                <h2>"Deployments"</h2>
-                <div class="empty empty-small">
-                    <p>"No deployments yet."</p>
-                    <p class="muted">"Deployments of this app and their logs will be listed here."</p>
-                </div>
-            </section>
         </div>
-        <DangerZone name=app.name/>
     }
 }
 
@@ -99,5 +132,75 @@ fn DangerZone(name: String) -> impl IntoView {
                 <button type="submit" class="button button-danger" disabled=move || delete.pending().get()>"Delete app"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// Deploy button, the app's URL once live, and its latest deployments.
+#[component]
+fn DeployPanel(name: String, deployments: DeploymentsResource, busy: RwSignal<bool>) -> impl IntoView {
+    let deploy = ServerAction::<Deploy>::new();
+    let error = Signal::derive(move || deploy.value().get().and_then(Result::err));
+    let history = format!("/deployments?app={name}");
+    view! {
+        <section class="panel" id="deployments">
+            <div class="panel-head">
+                <h2>"Deployments"</h2>
+                <a href=history>"Full history"</a>
+            </div>
+            <ActionForm action=deploy attr:class="form form-inline deploy-form">
+                <CsrfInput/>
+                <FormAlert error=error/>
+                <input type="hidden" name="app" value=name.clone()/>
+                <input name="commit" placeholder="commit SHA (optional; default: branch head)" aria-label="Commit" autocomplete="off"/>
+                <p class="field-error">{move || error.get().and_then(|e| e.field_error("commit"))}</p>
+                <button type="submit" class="button button-primary" data-action="deploy" disabled=move || deploy.pending().get()>"Deploy"</button>
+            </ActionForm>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match deployments.await {
+                        Ok(list) => {
+                            busy.set(list.iter().any(|d| d.is_active()));
+                            let url = list.iter().find(|d| d.current).and_then(|d| d.url.clone());
+                            let shown: Vec<_> = list.into_iter().take(10).collect();
+                            view! {
+                                {url.map(|url| view! {
+                                    <p class="live-url">"Live at " <a class="app-url" href=url.clone() target="_blank">{url.clone()}</a></p>
+                                })}
+                                {if shown.is_empty() {
+                                    view! { <div class="empty empty-small"><p>"No deployments yet."</p><p class="muted">"Click Deploy to build the branch head and put it live."</p></div> }.into_any()
+                                } else {
+                                    view! { <DeploymentTable deployments=shown/> }.into_any()
+                                }}
+                            }.into_any()
+                        }
+                        Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// What the running replicas printed last (nothing shown before the first Live deployment).
+#[component]
+fn RuntimeLogs(logs: LogsResource) -> impl IntoView {
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match logs.await {
+                    Ok(containers) if containers.is_empty() => ().into_any(),
+                    Ok(containers) => view! {
+                        <section class="panel" id="runtime-logs">
+                            <h2>"Runtime logs"</h2>
+                            {containers.into_iter().map(|(container, lines)| view! {
+                                <h3 class="mono">{container}</h3>
+                                <pre class="log">{if lines.is_empty() { "(no output yet)".to_owned() } else { lines.join("\n") }}</pre>
+                            }).collect_view()}
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod apps;
+pub mod deployments;
 pub mod session;
 
 #[cfg(feature = "ssr")]
