@@ -78,3 +78,13 @@ CREATE TABLE installation (
     key TEXT    NOT NULL
 );
 INSERT INTO installation (id, key) VALUES (1, lower(hex(randomblob(4))));
+
+-- Images Slipway built, with the key of their inputs (commit, paths, build
+-- args): an identical build is skipped. Kept here rather than as image labels,
+-- because each label costs the classic builder one more step.
+CREATE TABLE builds (
+    tag        TEXT    PRIMARY KEY,
+    build_key  TEXT    NOT NULL,
+    image_id   TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);

@@ -14,7 +14,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # --- Debian packages -------------------------------------------------------
 packages=(docker.io libssl-dev pkg-config git make)
 if [ "$mode" = test ]; then
-  packages+=(docker-registry busybox-static lighttpd chromium chromium-driver apache2-utils python3-venv curl wrk nginx-light)
+  packages+=(docker-registry busybox-static lighttpd chromium chromium-driver apache2-utils python3-venv curl wrk nginx-light bc)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -132,10 +132,10 @@ impl IntoResponse for Error {
             error: ErrorDetail { code: self.code(), message: self.public_message(), fields: self.fields() },
         };
         let mut response = (self.status(), Json(body)).into_response();
-        if let Error::RateLimited { retry_after_secs } = self {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        if let Error::RateLimited { retry_after_secs } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         if matches!(self, Error::Unauthorized | Error::InvalidToken) {
             response

@@ -230,7 +230,7 @@ fn parse_cpus(raw: &str) -> std::result::Result<Option<f64>, Refusal> {
         return Ok(None);
     }
     match raw.parse::<f64>() {
-        Ok(cpus) if cpus >= 0.01 && cpus <= 64.0 => Ok(Some(cpus)),
+        Ok(cpus) if (0.01..=64.0).contains(&cpus) => Ok(Some(cpus)),
         _ => Err(("invalid_cpus", format!("\"{raw}\" is not a CPU limit; use a number of cores such as 0.5 or 2."))),
     }
 }

@@ -131,10 +131,13 @@ pub async fn list(db: &SqlitePool, filter: &DeploymentFilter) -> Result<Vec<Depl
     with_steps(db, rows).await
 }
 
+/// step, outcome, detail, started_at, finished_at
+type StepRow = (String, String, Option<String>, i64, Option<i64>);
+
 async fn with_steps(db: &SqlitePool, rows: Vec<Row>) -> Result<Vec<Deployment>> {
     let mut deployments = Vec::with_capacity(rows.len());
     for row in rows {
-        let steps: Vec<(String, String, Option<String>, i64, Option<i64>)> = sqlx::query_as(
+        let steps: Vec<StepRow> = sqlx::query_as(
             "SELECT step, outcome, detail, started_at, finished_at FROM deployment_steps WHERE deployment_id = ?",
         )
         .bind(row.id)

@@ -308,6 +308,7 @@ impl Run {
         tx.commit().await.map_err(crate::Error::from)?;
         // Cancelling ends here: the release is live.
         self.hub.finish(self.deployment.id);
+        edge::status::request_reload(self.config.edge_admin).await;
         let applied =
             edge::status::wait_applied(self.config.edge_admin, version, Instant::now() + Duration::from_secs(5)).await;
         if applied {
@@ -341,9 +342,19 @@ async fn checkout(run: &Run, app: &App) -> Result<Checkout, Failure> {
     let credentials = run.credentials.clone();
     let deadline = Instant::now() + Duration::from_secs(run.config.clone_timeout_secs);
     let cancel = run.cancel.clone();
-    let source = tokio::task::spawn_blocking(move || source::checkout(&dir, &request, &credentials, deadline, &cancel))
-        .await
-        .map_err(|e| Failure::new(format!("The checkout stopped unexpectedly: {e}")))??;
+    let url = request.url.clone();
+    let fetch = tokio::task::spawn_blocking(move || source::checkout(&dir, &request, &credentials, deadline, &cancel));
+    // libgit2 checks the deadline only while data flows; a host that never
+    // answers is caught here (the blocked thread ends when its socket does).
+    let limit = Duration::from_secs(run.config.clone_timeout_secs + 5);
+    let source = match tokio::time::timeout(limit, fetch).await {
+        Ok(joined) => joined.map_err(|e| Failure::new(format!("The checkout stopped unexpectedly: {e}")))??,
+        Err(_) => {
+            return Err(Failure::new(format!(
+                "Fetching {url} took too long and was stopped; is the git host answering?"
+            )));
+        }
+    };
     run.log.line(format!("Commit {} — {} ({})", &source.commit[..12], source.message, source.author)).await;
     run.record(
         "commit_sha = ?, commit_message = ?, commit_author = ?",
@@ -365,7 +376,7 @@ async fn build(run: &Run, app: &App, source: &Checkout) -> Result<String, Failur
     };
     let tag = plan.tag();
     run.record("image = ?", &[Some(&tag)]).await?;
-    if image::existing_build(&run.docker, &plan).await {
+    if image::existing_build(&run.docker, &run.db, &plan).await {
         run.skip(format!("{tag} was already built from this commit with these settings"));
         return Ok(tag);
     }
@@ -387,9 +398,13 @@ async fn build(run: &Run, app: &App, source: &Checkout) -> Result<String, Failur
     match tokio::time::timeout(timeout, image::build(&run.docker, &plan, &packed.dockerfile, packed.tar, &run.log))
         .await
     {
-        Ok(result) => result.map(|()| tag),
-        Err(_) => Err(Failure::new(format!("The build took longer than {} s and was stopped.", timeout.as_secs()))),
+        Ok(result) => result?,
+        Err(_) => {
+            return Err(Failure::new(format!("The build took longer than {} s and was stopped.", timeout.as_secs())));
+        }
     }
+    image::record_build(&run.docker, &run.db, &plan).await?;
+    Ok(tag)
 }
 
 fn parse_path(raw: &str) -> Result<RepoPath, Failure> {
@@ -403,17 +418,13 @@ async fn push(run: &Run, app: &App, source: &Checkout) -> Result<(), Failure> {
     };
     let local_tag = format!("slipway/{}:{}", app.name, source.commit);
     run.log.line(format!("Pushing to {}", registry.as_str())).await;
-    let (reference, digest) = image::push(
-        &run.docker,
-        &local_tag,
+    let target = image::PushTarget {
         registry,
-        run.credentials.registry_username.as_deref(),
-        run.credentials.registry_password.as_deref(),
-        &app.name,
-        &source.commit,
-        &run.log,
-    )
-    .await?;
+        username: run.credentials.registry_username.as_deref(),
+        password: run.credentials.registry_password.as_deref(),
+    };
+    let (reference, digest) =
+        image::push(&run.docker, &target, &local_tag, &app.name, &source.commit, &run.log).await?;
     run.log.line(format!("Pushed {reference} {}", digest.as_deref().unwrap_or(""))).await;
     run.record("image_digest = ?", &[digest.as_deref()]).await
 }

@@ -52,7 +52,7 @@ pub fn checkout(
         Some(sha) if find_commit(&repo, sha).is_some() => {} // fetched by an earlier deployment
         Some(sha) if sha.len() == 40 && shallow_ok => {
             // Servers may refuse a want by SHA; then fall back to the branch.
-            if fetch(&repo, request, credentials, &[sha.clone()], 1, deadline, cancel).is_err() {
+            if fetch(&repo, request, credentials, std::slice::from_ref(sha), 1, deadline, cancel).is_err() {
                 fetch(&repo, request, credentials, &[branch_spec], full, deadline, cancel)?;
             }
         }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -26,7 +26,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
-    let app = axum::Router::new().route("/status", get(status)).with_state(edge);
+    let app = axum::Router::new().route("/status", get(status)).route("/reload", post(reload)).with_state(edge);
     if let Err(error) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
         tracing::error!(%error, "the edge status endpoint stopped");
     }
@@ -39,16 +39,35 @@ async fn status(State(edge): State<Arc<Edge>>) -> Json<EdgeStatus> {
     })
 }
 
+async fn reload(State(edge): State<Arc<Edge>>) -> axum::http::StatusCode {
+    edge.reload.notify_one();
+    axum::http::StatusCode::ACCEPTED
+}
+
+/// Asks the edge at `admin` to re-read its routes now (best effort: it also
+/// polls). Returns whether it answered.
+pub async fn request_reload(admin: SocketAddr) -> bool {
+    exchange(admin, "POST /reload HTTP/1.1\r\nHost: edge\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .await
+        .is_some()
+}
+
 /// Asks the edge at `admin` for its status; `None` when it doesn't answer.
 pub async fn fetch(admin: SocketAddr) -> Option<EdgeStatus> {
+    let body = exchange(admin, "GET /status HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n").await?;
+    serde_json::from_str(&body).ok()
+}
+
+/// One request to the status endpoint; the answer's body.
+async fn exchange(admin: SocketAddr, request: &str) -> Option<String> {
     let exchange = async {
         let mut stream = TcpStream::connect(admin).await.ok()?;
-        stream.write_all(b"GET /status HTTP/1.1\r\nHost: edge\r\nConnection: close\r\n\r\n").await.ok()?;
+        stream.write_all(request.as_bytes()).await.ok()?;
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).await.ok()?;
         let text = String::from_utf8(answer).ok()?;
         let (_, body) = text.split_once("\r\n\r\n")?;
-        serde_json::from_str(body).ok()
+        Some(body.to_owned())
     };
     tokio::time::timeout(Duration::from_secs(2), exchange).await.ok().flatten()
 }

@@ -219,7 +219,7 @@ pub async fn wait_healthy(
         }
         tokio::select! {
             () = cancel.cancelled() => return Err(Failure::cancelled()),
-            () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
         }
     }
 }
