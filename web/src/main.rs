@@ -12,10 +12,11 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Edge => slipway_server::edge::run(&cli.config, shutdown_signal()).await,
         Command::Serve => {
+            // The dashboard first: it creates the data dir and migrates the database the edge reads.
+            let app = Application::build(cli.config.clone()).await?;
             if cli.config.edge == EdgeMode::Spawn {
                 slipway_server::edge::ensure_running(&cli.config).await?;
             }
-            let app = Application::build(cli.config).await?;
             tracing::info!(address = %app.local_addr(), "Slipway is listening");
             app.run_until(shutdown_signal()).await
         }

@@ -118,6 +118,7 @@ pub async fn ensure_running(config: &Config) -> anyhow::Result<()> {
         return Ok(());
     }
     let exe = std::env::current_exe().context("finding the slipway binary")?;
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
     let log_path = config.data_dir.join("edge.log");
     let log = std::fs::OpenOptions::new()
         .create(true)
