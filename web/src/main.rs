@@ -17,6 +17,7 @@ async fn main() -> anyhow::Result<()> {
             if cli.config.edge == EdgeMode::Spawn {
                 slipway_server::edge::ensure_running(&cli.config).await?;
             }
+            tracing::info!(apps = %cli.config.app_url("<app>"), "deployed apps are served by the edge proxy");
             tracing::info!(address = %app.local_addr(), "Slipway is listening");
             app.run_until(shutdown_signal()).await
         }

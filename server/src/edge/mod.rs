@@ -119,7 +119,9 @@ pub async fn ensure_running(config: &Config) -> anyhow::Result<()> {
     }
     let exe = std::env::current_exe().context("finding the slipway binary")?;
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let log_path = config.data_dir.join("edge.log");
+    // Absolute, so the edge doesn't depend on the directory it was started from.
+    let data_dir = config.data_dir.canonicalize().unwrap_or_else(|_| config.data_dir.clone());
+    let log_path = data_dir.join("edge.log");
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -129,7 +131,7 @@ pub async fn ensure_running(config: &Config) -> anyhow::Result<()> {
     command
         .arg("edge")
         .arg("--data-dir")
-        .arg(&config.data_dir)
+        .arg(&data_dir)
         .arg("--base-domain")
         .arg(&config.base_domain)
         .arg("--edge-listen")
