@@ -27,6 +27,10 @@ pub struct TestRepo {
     pub work_dir: PathBuf,
 }
 
+/// Every repository is also served under `/private/…`, behind basic auth with these credentials.
+pub const PRIVATE_USER: &str = "x-access-token";
+pub const PRIVATE_TOKEN: &str = "git-secret-token";
+
 pub fn git_server() -> &'static GitServer {
     static SERVER: OnceLock<GitServer> = OnceLock::new();
     SERVER.get_or_init(start)
@@ -48,13 +52,16 @@ fn start() -> GitServer {
     std::fs::create_dir_all(&root).expect("creating the repository root");
     let port = service::free_port();
     let config = format!(
-        r#"server.modules = ("mod_alias", "mod_cgi", "mod_setenv")
+        r#"server.modules = ("mod_alias", "mod_cgi", "mod_setenv", "mod_auth", "mod_authn_file")
 server.document-root = "{root}"
 server.bind = "127.0.0.1"
 server.port = {port}
 server.errorlog = "{dir}/lighttpd-error.log"
-alias.url = ("/git" => "{backend}")
-$HTTP["url"] =~ "^/git" {{
+alias.url = ("/git" => "{backend}", "/private" => "{backend}")
+auth.backend = "plain"
+auth.backend.plain.userfile = "{dir}/git-users"
+auth.require = ("/private" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
+$HTTP["url"] =~ "^/(git|private)" {{
   cgi.assign = ("" => "")
   setenv.add-environment = ("GIT_PROJECT_ROOT" => "{root}", "GIT_HTTP_EXPORT_ALL" => "1")
 }}
@@ -63,6 +70,7 @@ $HTTP["url"] =~ "^/git" {{
         dir = dir.display(),
         backend = http_backend(),
     );
+    std::fs::write(dir.join("git-users"), format!("{PRIVATE_USER}:{PRIVATE_TOKEN}\n")).expect("writing git-users");
     let config_path = dir.join("lighttpd.conf");
     std::fs::write(&config_path, config).expect("writing lighttpd.conf");
     let log = dir.join("lighttpd.log");
@@ -115,6 +123,11 @@ impl GitServer {
 }
 
 impl TestRepo {
+    /// The same repository over HTTP behind basic auth (`PRIVATE_USER` / `PRIVATE_TOKEN`).
+    pub fn private_url(&self) -> String {
+        self.http_url.replacen("/git/", "/private/", 1)
+    }
+
     /// Writes `files`, commits them, and returns the commit SHA.
     pub fn commit(&self, files: &[(&str, &[u8])], message: &str) -> String {
         for (path, contents) in files {

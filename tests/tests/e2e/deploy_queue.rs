@@ -146,3 +146,27 @@ async fn bad_input_fails_clearly() {
     let (status, _) = api.get("/api/v1/deployments/999999").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn private_repositories_need_the_apps_git_token() {
+    use slipway_tests::git_server::{PRIVATE_TOKEN, PRIVATE_USER};
+    let app = spawn_app().await;
+    let api = Api::new(&app).await;
+    let repo = fixture_repo("private\n");
+
+    let anonymous = api.create_app(&repo.private_url(), json!({})).await;
+    let done = wait_until_done(&app, api.deploy(&anonymous, None).await).await;
+    assert!(done.error.as_deref().unwrap_or_default().starts_with("The git host refused access"), "{:?}", done.error);
+
+    let wrong = api.create_app(&repo.private_url(), json!({ "git_token": "not-the-token" })).await;
+    let done = wait_until_done(&app, api.deploy(&wrong, None).await).await;
+    assert!(done.error.as_deref().unwrap_or_default().starts_with("The git host refused access"), "{:?}", done.error);
+
+    let with_token =
+        api.create_app(&repo.private_url(), json!({ "git_username": PRIVATE_USER, "git_token": PRIVATE_TOKEN })).await;
+    let done = wait_until_done(&app, api.deploy(&with_token, None).await).await;
+    assert_eq!(done.status, "live", "{:?}", done.error);
+    let (status, shown) = api.get(&format!("/api/v1/apps/{with_token}")).await;
+    assert_eq!((status, shown["has_git_token"].as_bool()), (200, Some(true)));
+    assert!(!shown.to_string().contains(PRIVATE_TOKEN), "the token is never returned");
+}
