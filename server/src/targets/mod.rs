@@ -1,4 +1,5 @@
 //! Where apps run. `local` is the embedded default: the Docker engine on this
 //! machine, behind Slipway's edge proxy.
 
+pub mod ecs;
 pub mod local;
