@@ -29,8 +29,9 @@ impl TaskSize {
             let cpus: Vec<String> = SIZES.iter().map(|(c, ..)| c.to_string()).collect();
             return Err(format!("Fargate has no {cpu}-unit CPU size; use one of {} (1024 = 1 vCPU).", cpus.join(", ")));
         };
-        let fits =
-            (min..=max).contains(&memory_mb) && (memory_mb - min) % step == 0 && !(cpu == 256 && memory_mb == 1536);
+        let fits = (min..=max).contains(&memory_mb)
+            && (memory_mb - min).is_multiple_of(step)
+            && !(cpu == 256 && memory_mb == 1536);
         if !fits {
             let allowed = if cpu == 256 {
                 "512, 1024 or 2048 MiB".to_owned()
