@@ -226,14 +226,16 @@ pub fn log_events(state: AppState, id: i64, after: i64) -> impl Stream<Item = st
         }
         let mut batch = Vec::new();
         loop {
+            // The state first, then the lines: a deployment writes its last line before it
+            // ends, so once it is seen over, the lines read next are complete.
+            let (status, over) =
+                queue::progress(&cursor.state.db, id).await.unwrap_or_else(|_| ("failed".into(), true));
             let lines = lines_after(&cursor.state.db, id, cursor.after, 500).await.unwrap_or_default();
             let full = lines.len() == 500;
             for line in lines {
                 cursor.after = line.id;
                 batch.push(Event::default().event("line").id(line.id.to_string()).data(line.line));
             }
-            let (status, over) =
-                queue::progress(&cursor.state.db, id).await.unwrap_or_else(|_| ("failed".into(), true));
             if status != cursor.status {
                 batch.push(Event::default().event("status").data(&status));
                 cursor.status = status.clone();

@@ -132,14 +132,26 @@ pub async fn claim_next(db: &SqlitePool) -> Result<Option<QueuedDeployment>> {
 /// At start-up: deployments a crash interrupted end as Failed (interrupted).
 /// Queued ones stay queued and resume. Returns how many were ended.
 pub async fn recover_interrupted(db: &SqlitePool) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    let at = now();
+    // The log says it too, as its last line.
+    sqlx::query(
+        "INSERT INTO deployment_logs (deployment_id, at, line)
+         SELECT id, ?, '✗ interrupted: Slipway stopped while this deployment was ' || status || '; the previous release kept serving'
+         FROM deployments WHERE status IN ('cloning', 'building', 'pushing', 'deploying', 'verifying')",
+    )
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
     let done = sqlx::query(
         "UPDATE deployments SET status = 'failed', finished_at = ?,
              error = 'interrupted: Slipway stopped while this deployment was ' || status || '; the previous release kept serving'
          WHERE status IN ('cloning', 'building', 'pushing', 'deploying', 'verifying')",
     )
-    .bind(now())
-    .execute(db)
+    .bind(at)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }
 

@@ -37,6 +37,9 @@ async fn a_crash_mid_build_fails_that_deployment_and_the_queue_resumes() {
     let interrupted = wait_until_done(&app, slow).await;
     assert_eq!(interrupted.status, "failed");
     assert!(interrupted.error.as_deref().unwrap_or_default().starts_with("interrupted:"), "{:?}", interrupted.error);
+    let log = slipway_server::deploy::logs::lines_after(&app.state.db, slow, 0, 100_000).await.expect("log");
+    let last = log.last().map(|l| l.line.as_str()).unwrap_or_default();
+    assert!(last.starts_with("✗ interrupted:"), "the log says so too: {last}");
     // The edge kept serving the live release through the crash.
     assert_eq!(app.edge_get(&name, "/").await, Ok((200, "before the crash\n".into())));
     let resumed = wait_until_done(&app, queued).await;
