@@ -17,9 +17,10 @@ use tokio::sync::broadcast::error::RecvError;
 use super::ApiJson;
 use crate::auth::CurrentUser;
 use crate::deploy::history;
+use crate::deploy::history::FilterQuery;
 use crate::deploy::logs::lines_after;
-use crate::deploy::{Deployment, DeploymentFilter, Trigger, queue};
-use crate::error::{Error, FieldErrors, Result};
+use crate::deploy::{Deployment, Trigger, queue};
+use crate::error::{Error, Result};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
@@ -112,58 +113,10 @@ pub async fn show(
     Ok(ApiJson(history::get(&state.db, id).await?))
 }
 
-/// Query string of the history: `app`, `status`, `who`, `since`/`until`
-/// (YYYY-MM-DD or RFC 3339), `before` (an id, for the next page), `limit`.
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    app: Option<String>,
-    status: Option<String>,
-    who: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    before: Option<i64>,
-    limit: Option<i64>,
-}
-
-impl ListQuery {
-    fn into_filter(self, app: Option<String>) -> Result<DeploymentFilter> {
-        let non_empty = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-        Ok(DeploymentFilter {
-            app: app.or(non_empty(self.app)),
-            status: non_empty(self.status),
-            who: non_empty(self.who),
-            since: non_empty(self.since).map(|d| parse_day(&d, "since", false)).transpose()?,
-            until: non_empty(self.until).map(|d| parse_day(&d, "until", true)).transpose()?,
-            before: self.before,
-            limit: self.limit,
-        })
-    }
-}
-
-/// `YYYY-MM-DD` (the whole day, UTC) or RFC 3339 → Unix seconds.
-pub fn parse_day(raw: &str, field: &str, end_of_day: bool) -> Result<i64> {
-    use time::format_description::well_known::Rfc3339;
-    if let Ok(at) = time::OffsetDateTime::parse(raw, &Rfc3339) {
-        return Ok(at.unix_timestamp());
-    }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    match time::Date::parse(raw, &format) {
-        Ok(day) => {
-            let start = day.midnight().assume_utc().unix_timestamp();
-            Ok(if end_of_day { start + 86_399 } else { start })
-        }
-        Err(_) => Err(Error::Validation(FieldErrors::single(
-            field,
-            "invalid_date",
-            format!("\"{raw}\" is not a date; write YYYY-MM-DD or an RFC 3339 time."),
-        ))),
-    }
-}
-
 pub async fn list(
     State(state): State<AppState>,
     _user: CurrentUser,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<FilterQuery>,
 ) -> Result<ApiJson<Vec<Deployment>>> {
     Ok(ApiJson(history::list(&state.db, &query.into_filter(None)?).await?))
 }
@@ -172,7 +125,7 @@ pub async fn list_for_app(
     State(state): State<AppState>,
     _user: CurrentUser,
     Path(app): Path<String>,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<FilterQuery>,
 ) -> Result<ApiJson<Vec<Deployment>>> {
     crate::apps::get_app(&state.db, &app).await?;
     Ok(ApiJson(history::list(&state.db, &query.into_filter(Some(app))?).await?))

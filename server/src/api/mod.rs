@@ -12,7 +12,7 @@ use axum::routing::{any, delete, get, post};
 
 use crate::state::AppState;
 
-pub use deployments::{log_events, parse_day};
+pub use deployments::log_events;
 pub use json::ApiJson;
 pub use openapi::spec as openapi_spec;
 

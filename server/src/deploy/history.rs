@@ -90,6 +90,55 @@ pub struct DeploymentFilter {
     pub limit: Option<i64>,
 }
 
+/// The history's filters as typed (query string or form): empty means "any";
+/// `since`/`until` are YYYY-MM-DD (whole days, UTC) or RFC 3339.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FilterQuery {
+    pub app: Option<String>,
+    pub status: Option<String>,
+    pub who: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub before: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+impl FilterQuery {
+    /// Parses the filters; `app` (from a path) wins over the typed one.
+    pub fn into_filter(self, app: Option<String>) -> Result<DeploymentFilter> {
+        let non_empty = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        Ok(DeploymentFilter {
+            app: app.or(non_empty(self.app)),
+            status: non_empty(self.status),
+            who: non_empty(self.who),
+            since: non_empty(self.since).map(|d| parse_day(&d, "since", false)).transpose()?,
+            until: non_empty(self.until).map(|d| parse_day(&d, "until", true)).transpose()?,
+            before: self.before,
+            limit: self.limit,
+        })
+    }
+}
+
+/// `YYYY-MM-DD` (the whole day, UTC) or RFC 3339 → Unix seconds.
+fn parse_day(raw: &str, field: &str, end_of_day: bool) -> Result<i64> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(at) = time::OffsetDateTime::parse(raw, &Rfc3339) {
+        return Ok(at.unix_timestamp());
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(raw, &format) {
+        Ok(day) => {
+            let start = day.midnight().assume_utc().unix_timestamp();
+            Ok(if end_of_day { start + 86_399 } else { start })
+        }
+        Err(_) => Err(Error::Validation(FieldErrors::single(
+            field,
+            "invalid_date",
+            format!("\"{raw}\" is not a date; write YYYY-MM-DD or an RFC 3339 time."),
+        ))),
+    }
+}
+
 pub async fn get(db: &SqlitePool, id: i64) -> Result<Deployment> {
     let row: Option<Row> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE d.id = ?"))).bind(id).fetch_optional(db).await?;
@@ -131,27 +180,33 @@ pub async fn list(db: &SqlitePool, filter: &DeploymentFilter) -> Result<Vec<Depl
     with_steps(db, rows).await
 }
 
-/// step, outcome, detail, started_at, finished_at
-type StepRow = (String, String, Option<String>, i64, Option<i64>);
+/// deployment_id, step, outcome, detail, started_at, finished_at
+type StepRow = (i64, String, String, Option<String>, i64, Option<i64>);
 
 async fn with_steps(db: &SqlitePool, rows: Vec<Row>) -> Result<Vec<Deployment>> {
+    // The steps of every listed deployment in one query (the app page polls this list).
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "SELECT deployment_id, step, outcome, detail, started_at, finished_at FROM deployment_steps WHERE deployment_id IN (",
+    );
+    let mut ids = query.separated(", ");
+    for row in &rows {
+        ids.push_bind(row.id);
+    }
+    query.push(")");
+    let step_rows: Vec<StepRow> =
+        if rows.is_empty() { Vec::new() } else { query.build_query_as().fetch_all(db).await? };
+    let mut steps_of: std::collections::HashMap<i64, Vec<Step>> = std::collections::HashMap::new();
+    for (deployment_id, step, outcome, detail, started, finished) in step_rows {
+        steps_of.entry(deployment_id).or_default().push(Step {
+            step,
+            outcome,
+            detail,
+            duration_ms: finished.map(|f| f - started),
+        });
+    }
     let mut deployments = Vec::with_capacity(rows.len());
     for row in rows {
-        let steps: Vec<StepRow> = sqlx::query_as(
-            "SELECT step, outcome, detail, started_at, finished_at FROM deployment_steps WHERE deployment_id = ?",
-        )
-        .bind(row.id)
-        .fetch_all(db)
-        .await?;
-        let mut steps: Vec<Step> = steps
-            .into_iter()
-            .map(|(step, outcome, detail, started, finished)| Step {
-                step,
-                outcome,
-                detail,
-                duration_ms: finished.map(|f| f - started),
-            })
-            .collect();
+        let mut steps = steps_of.remove(&row.id).unwrap_or_default();
         steps.sort_by_key(|s| STEPS.iter().position(|n| *n == s.step));
         deployments.push(Deployment {
             id: row.id,

@@ -63,7 +63,7 @@ async fn run(run: &Run, app: &App) -> Result<(), Failure> {
         None => {
             let source = run.step(Step::Clone, checkout(run, app)).await?;
             let image = run.step(Step::Build, build(run, app, &source)).await?;
-            run.step(Step::Push, push(run, app, &source)).await?;
+            run.step(Step::Push, push(run, app, &image, &source)).await?;
             image
         }
     };
@@ -81,13 +81,14 @@ pub struct Run {
     pub deployment: QueuedDeployment,
     db: SqlitePool,
     config: std::sync::Arc<Config>,
-    secrets: crate::secrets::SecretBox,
     hub: std::sync::Arc<DeployHub>,
     log: DeployLog,
     cancel: CancellationToken,
     docker: Docker,
     installation: String,
     credentials: AppCredentials,
+    /// The app's variables (secrets decrypted), read once per deployment.
+    env: Vec<apps::DeployVar>,
     skip_reason: Mutex<Option<String>>,
 }
 
@@ -146,17 +147,18 @@ async fn prepare_and_run(
     .await;
     let docker = state.hub.docker().await?;
     let credentials = apps::credentials(&state.db, &state.secrets, app.id).await?;
+    let env = apps::runtime_env(&state.db, &state.secrets, app.id).await?;
     let run_ctx = Run {
         deployment,
         db: state.db.clone(),
         config: state.config.clone(),
-        secrets: state.secrets.clone(),
         hub: state.hub.clone(),
         log,
         cancel,
         docker,
         installation: state.installation.to_string(),
         credentials,
+        env,
         skip_reason: Mutex::new(None),
     };
     run(&run_ctx, &app).await
@@ -365,13 +367,12 @@ async fn checkout(run: &Run, app: &App) -> Result<Checkout, Failure> {
 }
 
 async fn build(run: &Run, app: &App, source: &Checkout) -> Result<String, Failure> {
-    let env = apps::runtime_env(&run.db, &run.secrets, app.id).await?;
     let plan = BuildPlan {
         app: app.name.clone(),
         commit: source.commit.clone(),
         dockerfile: app.dockerfile.clone(),
         context: app.build_context.clone(),
-        build_args: env.into_iter().filter(|v| v.build_time).map(|v| (v.name, v.value)).collect(),
+        build_args: run.env.iter().filter(|v| v.build_time).map(|v| (v.name.clone(), v.value.clone())).collect(),
         memory_mb: run.config.build_memory_mb,
     };
     let tag = plan.tag();
@@ -411,26 +412,23 @@ fn parse_path(raw: &str) -> Result<RepoPath, Failure> {
     RepoPath::parse(raw, "path").map_err(|(_, message)| Failure::new(message))
 }
 
-async fn push(run: &Run, app: &App, source: &Checkout) -> Result<(), Failure> {
+async fn push(run: &Run, app: &App, image: &str, source: &Checkout) -> Result<(), Failure> {
     let Some(registry) = &run.credentials.registry else {
         run.skip("no registry configured for this app");
         return Ok(());
     };
-    let local_tag = format!("slipway/{}:{}", app.name, source.commit);
     run.log.line(format!("Pushing to {}", registry.as_str())).await;
     let target = image::PushTarget {
         registry,
         username: run.credentials.registry_username.as_deref(),
         password: run.credentials.registry_password.as_deref(),
     };
-    let (reference, digest) =
-        image::push(&run.docker, &target, &local_tag, &app.name, &source.commit, &run.log).await?;
+    let (reference, digest) = image::push(&run.docker, &target, image, &app.name, &source.commit, &run.log).await?;
     run.log.line(format!("Pushed {reference} {}", digest.as_deref().unwrap_or(""))).await;
     run.record("image_digest = ?", &[digest.as_deref()]).await
 }
 
 async fn start(run: &Run, app: &App, image: &str) -> Result<Vec<Replica>, Failure> {
-    let env = apps::runtime_env(&run.db, &run.secrets, app.id).await?;
     let plan = RunPlan {
         installation: run.installation.clone(),
         app: app.name.clone(),
@@ -439,7 +437,7 @@ async fn start(run: &Run, app: &App, image: &str) -> Result<Vec<Replica>, Failur
         image: image.to_owned(),
         port: app.port,
         replicas: app.replicas,
-        env: env.into_iter().map(|v| (v.name, v.value)).collect(),
+        env: run.env.iter().map(|v| (v.name.clone(), v.value.clone())).collect(),
         cpus: app.cpus,
         memory_mb: app.memory_mb,
         network: run.config.docker_network.clone(),

@@ -23,19 +23,18 @@ pub struct HistoryQuery {
 
 #[server(prefix = "/_app", endpoint = "deployments", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_deployments(query: HistoryQuery) -> Result<Vec<DeploymentView>, UiError> {
-    use slipway_server::api::parse_day;
-    use slipway_server::deploy::{DeploymentFilter, history};
+    use slipway_server::deploy::history::{self, FilterQuery};
     let (state, _user) = context::require_user().await?;
-    let text = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
-    let filter = DeploymentFilter {
-        app: text(&query.app),
-        status: text(&query.status),
-        who: text(&query.who),
-        since: text(&query.since).map(|d| parse_day(&d, "since", false)).transpose()?,
-        until: text(&query.until).map(|d| parse_day(&d, "until", true)).transpose()?,
+    let filter = FilterQuery {
+        app: Some(query.app),
+        status: Some(query.status),
+        who: Some(query.who),
+        since: Some(query.since),
+        until: Some(query.until),
         before: query.before,
         limit: Some(PAGE),
-    };
+    }
+    .into_filter(None)?;
     Ok(history::list(&state.db, &filter).await?.into_iter().map(Into::into).collect())
 }
 
