@@ -70,6 +70,11 @@ pub struct Config {
     #[arg(long, global = true, env = "SLIPWAY_DRAIN_TIMEOUT_SECS", default_value_t = 30)]
     pub drain_timeout_secs: u64,
 
+    /// A JSON price table for AWS cost estimates (region, as_of, vcpu_hour,
+    /// gb_hour, alb_hour, lcu_hour); defaults to us-east-1 prices of 2026-06.
+    #[arg(long, global = true, env = "SLIPWAY_AWS_PRICES")]
+    pub aws_prices: Option<PathBuf>,
+
     /// Log format.
     #[arg(long, global = true, env = "SLIPWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -88,6 +93,19 @@ pub enum LogFormat {
 }
 
 impl Config {
+    /// The AWS price table: the configured file, or the built-in defaults.
+    pub fn price_table(&self) -> anyhow::Result<crate::targets::ecs::PriceTable> {
+        match &self.aws_prices {
+            None => Ok(crate::targets::ecs::PriceTable::default()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("reading the price table {}: {e}", path.display()))?;
+                serde_json::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("the price table {} is not valid: {e}", path.display()))
+            }
+        }
+    }
+
     /// A configuration for tests and embedding: everything default but the data dir.
     pub fn with_data_dir(data_dir: PathBuf) -> Self {
         Self {
@@ -106,6 +124,7 @@ impl Config {
             build_timeout_secs: 1800,
             clone_timeout_secs: 300,
             drain_timeout_secs: 30,
+            aws_prices: None,
             log_format: LogFormat::Text,
         }
     }

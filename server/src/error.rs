@@ -54,6 +54,9 @@ pub enum Error {
     NotFound(String),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A service Slipway depends on (AWS) refused or failed; the message says why in plain words.
+    #[error("{message}")]
+    Upstream { code: &'static str, message: String },
     #[error("too many failed sign-in attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
     #[error("internal error")]
@@ -76,6 +79,7 @@ impl Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -91,7 +95,7 @@ impl Error {
             Error::Csrf => "csrf_failed",
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",
-            Error::Conflict { code, .. } => code,
+            Error::Conflict { code, .. } | Error::Upstream { code, .. } => code,
             Error::RateLimited { .. } => "rate_limited",
             Error::Internal(_) => "internal",
         }

@@ -11,6 +11,7 @@
 //! Components run as child processes that exit with the test binary
 //! (see [`service`]). Tests wait on conditions with deadlines ([`wait_until`]).
 
+pub mod aws;
 pub mod browser;
 pub mod deploys;
 pub mod docker;

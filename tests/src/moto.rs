@@ -13,6 +13,11 @@ pub struct Moto {
     _service: Service,
 }
 
+/// The account moto answers for, and the password inside the ECR token it hands out
+/// (the test registry accepts it, standing in for the ECR endpoint).
+pub const ACCOUNT: &str = "123456789012";
+pub const ECR_PASSWORD: &str = "123456789012-auth-token";
+
 pub fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
     MOTO.get_or_init(start)
@@ -25,7 +30,10 @@ fn start() -> Moto {
     let dir = service::scratch_dir("slipway-moto-");
     let port = service::free_port();
     let log = dir.join("moto.log");
-    let service = service::start("moto", &program, &["-H", "127.0.0.1", "-p", &port.to_string()], &[], &log);
+    // Services report their tasks running, so rollouts complete (moto runs no containers).
+    // AWS managed IAM policies exist (AmazonECSTaskExecutionRolePolicy), as in a real account.
+    let envs = [("MOTO_ECS_SERVICE_RUNNING", "20"), ("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")];
+    let service = service::start("moto", &program, &["-H", "127.0.0.1", "-p", &port.to_string()], &envs, &log);
     service::wait_for_port("moto", port, Duration::from_secs(60), &log);
     Moto { endpoint: format!("http://127.0.0.1:{port}"), _service: service }
 }

@@ -32,6 +32,12 @@ fn start() -> TestRegistry {
         .output()
         .expect("running htpasswd (apache2-utils)");
     assert!(status.status.success(), "htpasswd failed: {}", String::from_utf8_lossy(&status.stderr));
+    // moto's ECR token (user AWS): the registry stands in for the ECR endpoint.
+    let ecr = Command::new("htpasswd")
+        .args(["-Bb", &htpasswd.display().to_string(), "AWS", crate::moto::ECR_PASSWORD])
+        .output()
+        .expect("running htpasswd (apache2-utils)");
+    assert!(ecr.status.success(), "htpasswd failed: {}", String::from_utf8_lossy(&ecr.stderr));
     let port = service::free_port();
     let config = format!(
         "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n\

@@ -35,10 +35,21 @@ pub struct AppView {
     pub registry: Option<String>,
     pub registry_username: Option<String>,
     pub has_registry_password: bool,
+    /// "local", or the AWS target's name.
+    pub target: String,
+    pub health_interval_secs: u32,
+    pub healthy_threshold: u32,
+    pub deregistration_delay_secs: u32,
     pub status: String,
     pub live_deployment_id: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl AppView {
+    pub fn on_aws(&self) -> bool {
+        self.target != "local"
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,6 +153,10 @@ mod from_backend {
                 registry: app.registry,
                 registry_username: app.registry_username,
                 has_registry_password: app.has_registry_password,
+                target: app.target,
+                health_interval_secs: app.health_interval_secs,
+                healthy_threshold: app.healthy_threshold,
+                deregistration_delay_secs: app.deregistration_delay_secs,
                 status: app.status,
                 live_deployment_id: app.live_deployment_id,
                 created_at: app.created_at,

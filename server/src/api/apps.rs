@@ -49,6 +49,15 @@ pub struct AppRequest {
     registry_username: Option<String>,
     #[serde(default)]
     registry_password: Option<String>,
+    /// "local" (default) or an AWS target's name.
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    health_interval_secs: Option<Value>,
+    #[serde(default)]
+    healthy_threshold: Option<Value>,
+    #[serde(default)]
+    deregistration_delay_secs: Option<Value>,
 }
 
 fn text(value: Option<Value>) -> String {
@@ -80,6 +89,10 @@ impl AppRequest {
             registry: self.registry.unwrap_or_default(),
             registry_username: self.registry_username.unwrap_or_default(),
             registry_password: self.registry_password,
+            target: self.target.unwrap_or_default(),
+            health_interval: text(self.health_interval_secs),
+            healthy_threshold: text(self.healthy_threshold),
+            deregistration_delay: text(self.deregistration_delay_secs),
         }
     }
 }

@@ -5,6 +5,7 @@ mod apps;
 mod deployments;
 mod json;
 mod openapi;
+mod targets;
 mod tokens;
 
 use axum::Router;
@@ -24,6 +25,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/apps/{app}", get(apps::show).put(apps::update).delete(apps::remove))
         .route("/api/v1/apps/{app}/deployments", get(deployments::list_for_app).post(deployments::create))
         .route("/api/v1/apps/{app}/rollback", post(deployments::rollback))
+        .route("/api/v1/apps/{app}/plan", get(targets::app_plan))
+        .route("/api/v1/apps/{app}/drift", get(targets::app_drift))
+        .route("/api/v1/apps/{app}/teardown", post(targets::app_teardown))
+        .route("/api/v1/targets", get(targets::list).post(targets::create))
+        .route("/api/v1/targets/{target}", get(targets::show).put(targets::update).delete(targets::remove))
+        .route("/api/v1/targets/{target}/test", post(targets::test))
+        .route("/api/v1/targets/{target}/plan", get(targets::plan))
+        .route("/api/v1/targets/{target}/provision", post(targets::provision))
+        .route("/api/v1/targets/{target}/teardown", post(targets::teardown))
         .route("/api/v1/deployments", get(deployments::list))
         .route("/api/v1/deployments/{id}", get(deployments::show))
         .route("/api/v1/deployments/{id}/logs", get(deployments::logs))

@@ -6,6 +6,6 @@ mod store;
 
 pub use fields::{AppName, Branch, EnvName, RegistryAddress, RepoPath, RepoUrl};
 pub use store::{
-    App, AppCredentials, AppDraft, AppSpec, CredentialInput, DeployVar, EnvDraft, EnvSpec, EnvVar, create_app,
-    credentials, delete_app, get_app, list_apps, runtime_env, update_app,
+    App, AppCredentials, AppDraft, AppSpec, CredentialInput, DeployVar, EnvDraft, EnvSpec, EnvVar, LOCAL_TARGET,
+    create_app, credentials, delete_app, fargate_size, get_app, list_apps, runtime_env, update_app,
 };

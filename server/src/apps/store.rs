@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 use super::fields::{AppName, Branch, EnvName, Refusal, RegistryAddress, RepoPath, RepoUrl};
 use crate::error::{Error, FieldErrors, Result};
 use crate::secrets::SecretBox;
+use crate::targets::ecs::TaskSize;
 use crate::time_fmt::{now, rfc3339};
 
 pub const DEFAULT_BRANCH: &str = "main";
@@ -41,6 +42,12 @@ pub struct AppDraft {
     pub registry: String,
     pub registry_username: String,
     pub registry_password: Option<String>,
+    /// "local" (or empty) for this machine's Docker engine, else an AWS target's name.
+    pub target: String,
+    /// AWS: the target group's health-check interval, healthy threshold and drain delay.
+    pub health_interval: String,
+    pub healthy_threshold: String,
+    pub deregistration_delay: String,
 }
 
 /// One variable as entered. A secret without a value keeps its stored value (on update).
@@ -73,7 +80,7 @@ pub enum CredentialInput {
 }
 
 impl CredentialInput {
-    fn from_draft(value: &Option<String>) -> Self {
+    pub fn from_draft(value: &Option<String>) -> Self {
         match value.as_deref().map(str::trim) {
             None => Self::Keep,
             Some("") => Self::Clear,
@@ -102,6 +109,11 @@ pub struct AppSpec {
     pub registry: Option<RegistryAddress>,
     pub registry_username: Option<String>,
     pub registry_password: CredentialInput,
+    /// `None`: the local engine.
+    pub target: Option<String>,
+    pub health_interval_secs: u32,
+    pub healthy_threshold: u32,
+    pub deregistration_delay_secs: u32,
 }
 
 fn or_default<'a>(value: &'a str, default: &'a str) -> &'a str {
@@ -145,6 +157,15 @@ impl AppSpec {
         let registry =
             take(e, "registry", optional_text(&draft.registry).map(|r| RegistryAddress::parse(&r)).transpose());
         let registry_username = optional_text(&draft.registry_username);
+        let target = optional_text(&draft.target).filter(|t| t != LOCAL_TARGET);
+        let lb = parse_load_balancer_settings(e, draft);
+        // Fargate has fixed CPU/memory pairs: a bad one is a form error, not an AWS refusal mid-deploy.
+        if target.is_some()
+            && let (Some(cpus), Some(memory)) = (cpus, memory_mb)
+            && let Err(message) = fargate_size(cpus, memory)
+        {
+            e.add("memory_mb", "invalid_fargate_size", message);
+        }
         let git_ssh_key = CredentialInput::from_draft(&draft.git_ssh_key);
         if let CredentialInput::Set(key) = &git_ssh_key
             && !key.contains("PRIVATE KEY-----")
@@ -209,8 +230,45 @@ impl AppSpec {
             registry,
             registry_username,
             registry_password: CredentialInput::from_draft(&draft.registry_password),
+            target,
+            health_interval_secs: lb.0,
+            healthy_threshold: lb.1,
+            deregistration_delay_secs: lb.2,
         })
     }
+}
+
+/// The name of the built-in target (the local Docker engine).
+pub const LOCAL_TARGET: &str = "local";
+
+/// Fargate CPU and memory for an app: 0.25 vCPU / 512 MiB unless set.
+pub fn fargate_size(cpus: Option<f64>, memory_mb: Option<u32>) -> std::result::Result<TaskSize, String> {
+    let cpu_units = cpus.map(|c| (c * 1024.0).round() as u32).unwrap_or(256);
+    let memory = memory_mb.unwrap_or(match cpu_units {
+        256 => 512,
+        units => units * 2,
+    });
+    TaskSize::parse(cpu_units, memory)
+}
+
+fn parse_load_balancer_settings(e: &mut FieldErrors, draft: &AppDraft) -> (u32, u32, u32) {
+    let number = |raw: &str, default: u32| match raw.trim() {
+        "" => Some(default),
+        raw => raw.parse::<u32>().ok(),
+    };
+    let interval = number(&draft.health_interval, 10).filter(|n| (5..=300).contains(n)).unwrap_or_else(|| {
+        e.add("health_interval", "invalid_health_interval", "The health-check interval is 5 to 300 seconds.");
+        10
+    });
+    let threshold = number(&draft.healthy_threshold, 2).filter(|n| (2..=10).contains(n)).unwrap_or_else(|| {
+        e.add("healthy_threshold", "invalid_healthy_threshold", "The healthy threshold is 2 to 10 checks.");
+        2
+    });
+    let delay = number(&draft.deregistration_delay, 30).filter(|n| *n <= 3600).unwrap_or_else(|| {
+        e.add("deregistration_delay", "invalid_deregistration_delay", "The drain delay is 0 to 3600 seconds.");
+        30
+    });
+    (interval, threshold, delay)
 }
 
 fn parse_health_timeout(raw: &str) -> std::result::Result<u32, Refusal> {
@@ -323,6 +381,11 @@ pub struct App {
     pub registry: Option<String>,
     pub registry_username: Option<String>,
     pub has_registry_password: bool,
+    /// "local", or the name of the AWS target the app deploys to.
+    pub target: String,
+    pub health_interval_secs: u32,
+    pub healthy_threshold: u32,
+    pub deregistration_delay_secs: u32,
     /// The latest deployment's status, or `not_deployed`.
     pub status: String,
     /// The deployment serving the app now.
@@ -360,6 +423,10 @@ struct AppRow {
     registry_url: Option<String>,
     registry_username: Option<String>,
     has_registry_password: bool,
+    target: Option<String>,
+    health_interval_secs: i64,
+    healthy_threshold: i64,
+    deregistration_delay_secs: i64,
     status: Option<String>,
     live_deployment_id: Option<i64>,
     created_at: i64,
@@ -382,6 +449,8 @@ macro_rules! select_apps {
                     replicas, cpus, memory_mb, git_username, git_token IS NOT NULL AS has_git_token,
                     git_ssh_key IS NOT NULL AS has_git_ssh_key, registry_url, registry_username,
                     registry_password IS NOT NULL AS has_registry_password,
+                    (SELECT t.name FROM aws_targets t WHERE t.id = apps.aws_target_id) AS target,
+                    health_interval_secs, healthy_threshold, deregistration_delay_secs,
                     (SELECT status FROM deployments d WHERE d.app_id = apps.id ORDER BY d.id DESC LIMIT 1) AS status,
                     live_deployment_id, created_at, updated_at
              FROM apps ",
@@ -411,6 +480,10 @@ fn to_app(row: AppRow, env: Vec<EnvVar>) -> App {
         registry: row.registry_url,
         registry_username: row.registry_username,
         has_registry_password: row.has_registry_password,
+        target: row.target.unwrap_or_else(|| LOCAL_TARGET.into()),
+        health_interval_secs: u32::try_from(row.health_interval_secs).unwrap_or(10),
+        healthy_threshold: u32::try_from(row.healthy_threshold).unwrap_or(2),
+        deregistration_delay_secs: u32::try_from(row.deregistration_delay_secs).unwrap_or(30),
         status: row.status.unwrap_or_else(|| "not_deployed".into()),
         live_deployment_id: row.live_deployment_id,
         created_at: rfc3339(row.created_at),
@@ -525,10 +598,27 @@ async fn write_settings(
             .bind(app_id)
             .fetch_one(&mut *tx)
             .await?;
+    let target_id: Option<i64> = match &spec.target {
+        None => None,
+        Some(name) => Some(
+            sqlx::query_scalar("SELECT id FROM aws_targets WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| {
+                    Error::Validation(FieldErrors::single(
+                        "target",
+                        "unknown_target",
+                        format!("There is no AWS target named \"{name}\"; add it under Targets first."),
+                    ))
+                })?,
+        ),
+    };
     sqlx::query(
         "UPDATE apps SET repo_url = ?, branch = ?, dockerfile = ?, build_context = ?, port = ?, health_path = ?,
          health_timeout_secs = ?, replicas = ?, cpus = ?, memory_mb = ?, git_username = ?, git_token = ?,
-         git_ssh_key = ?, registry_url = ?, registry_username = ?, registry_password = ?, updated_at = ?
+         git_ssh_key = ?, registry_url = ?, registry_username = ?, registry_password = ?, aws_target_id = ?,
+         health_interval_secs = ?, healthy_threshold = ?, deregistration_delay_secs = ?, updated_at = ?
          WHERE id = ?",
     )
     .bind(spec.repo_url.as_str())
@@ -547,6 +637,10 @@ async fn write_settings(
     .bind(spec.registry.as_ref().map(RegistryAddress::as_str))
     .bind(&spec.registry_username)
     .bind(credential(secrets, &spec.registry_password, registry_password)?)
+    .bind(target_id)
+    .bind(i64::from(spec.health_interval_secs))
+    .bind(i64::from(spec.healthy_threshold))
+    .bind(i64::from(spec.deregistration_delay_secs))
     .bind(now())
     .bind(app_id)
     .execute(&mut *tx)
@@ -600,6 +694,8 @@ pub struct DeployVar {
     pub name: String,
     pub value: String,
     pub build_time: bool,
+    /// Stored encrypted: on ECS it goes to the task as a secret reference, not in plain text.
+    pub secret: bool,
 }
 
 /// Decrypted environment for building and running the app (deploy pipeline only).
@@ -611,7 +707,7 @@ pub async fn runtime_env(db: &SqlitePool, secrets: &SecretBox, app_id: i64) -> R
             .await?;
     rows.into_iter()
         .map(|(name, value, secret, build_time)| {
-            Ok(DeployVar { name, value: if secret { secrets.decrypt(&value)? } else { value }, build_time })
+            Ok(DeployVar { name, value: if secret { secrets.decrypt(&value)? } else { value }, build_time, secret })
         })
         .collect()
 }

@@ -9,6 +9,7 @@
 //! - `worker`: N tasks claiming queued deployments.
 
 pub mod context;
+pub mod ecs;
 pub mod history;
 pub mod image;
 pub mod logs;
@@ -60,6 +61,8 @@ pub struct DeployHub {
     pub logs: LogEvents,
     running: Mutex<HashMap<i64, CancellationToken>>,
     docker: OnceCell<Docker>,
+    /// ECR logins per AWS target, reused until an hour before they expire.
+    pub ecr_logins: crate::targets::ecs::release::EcrLogins,
 }
 
 impl DeployHub {
@@ -113,6 +116,10 @@ pub async fn teardown_app(state: &crate::AppState, name: &str) -> crate::error::
     .await?;
     for id in active {
         let _ = history::cancel(&state.db, &state.hub, id).await;
+    }
+    if app.target != crate::apps::LOCAL_TARGET {
+        // Nothing is left running (or billed) in AWS; if AWS refuses, the app is kept.
+        crate::targets::ecs::operations::teardown_app(state, name, true).await?;
     }
     crate::edge::remove_route(&state.db, name).await?;
     let replicas = crate::targets::local::replicas_of(&state.db, app.id).await?;

@@ -9,6 +9,7 @@ use bollard::Docker;
 use sqlx::SqlitePool;
 use tokio_util::sync::CancellationToken;
 
+use super::ecs::{self, Ecs};
 use super::image::{self, BuildPlan};
 use super::queue::QueuedDeployment;
 use super::source::{self, Checkout, SourceRequest};
@@ -17,6 +18,8 @@ use crate::apps::{self, App, AppCredentials, RepoPath};
 use crate::config::Config;
 use crate::edge;
 use crate::state::AppState;
+use crate::targets::ecs::Aws;
+use crate::targets::ecs::target;
 use crate::targets::local::{self, Replica, RunPlan};
 use crate::time_fmt::{now, now_ms};
 
@@ -56,7 +59,7 @@ impl Step {
     }
 }
 
-/// The deployment's runbook.
+/// The deployment's runbook on this machine's Docker engine.
 async fn run(run: &Run, app: &App) -> Result<(), Failure> {
     let image = match run.deployment.rollback_of {
         Some(target) => run.reuse_image_of(target).await?,
@@ -76,19 +79,38 @@ async fn run(run: &Run, app: &App) -> Result<(), Failure> {
     run.step(Step::Retire, retire(run, app)).await
 }
 
+/// The deployment's runbook on an AWS target: the same clone and build; the
+/// image goes to ECR, a new task definition revision to the ECS service, and
+/// ECS replaces the tasks behind the load balancer.
+async fn run_on_ecs(run: &Run, ecs: &Ecs, app: &App) -> Result<(), Failure> {
+    let release = match run.deployment.rollback_of {
+        Some(target) => ecs::Release::Revision(run.reuse_revision_of(target, ecs).await?),
+        None => {
+            let source = run.step(Step::Clone, checkout(run, app)).await?;
+            let image = run.step(Step::Build, build(run, app, &source)).await?;
+            ecs::Release::Image(run.step(Step::Push, ecs::push(run, ecs, app, &image, &source)).await?)
+        }
+    };
+    let task_definition = run.step(Step::Deploy, ecs::deploy(run, ecs, app, release)).await?;
+    run.step(Step::Verify, ecs::verify(run, ecs, app, &task_definition)).await?;
+    run.mark_live(app, &ecs.target.app_url(&app.name)).await?;
+    run.log.line(format!("Live: {} is served by the new tasks.", ecs.target.app_url(&app.name))).await;
+    run.step(Step::Retire, ecs::retire(run, ecs, app)).await
+}
+
 /// Everything a running deployment needs.
 pub struct Run {
     pub deployment: QueuedDeployment,
-    db: SqlitePool,
+    pub(super) db: SqlitePool,
     config: std::sync::Arc<Config>,
-    hub: std::sync::Arc<DeployHub>,
-    log: DeployLog,
-    cancel: CancellationToken,
-    docker: Docker,
+    pub(super) hub: std::sync::Arc<DeployHub>,
+    pub(super) log: DeployLog,
+    pub(super) cancel: CancellationToken,
+    pub(super) docker: Docker,
     installation: String,
     credentials: AppCredentials,
     /// The app's variables (secrets decrypted), read once per deployment.
-    env: Vec<apps::DeployVar>,
+    pub(super) env: Vec<apps::DeployVar>,
     skip_reason: Mutex<Option<String>>,
 }
 
@@ -140,8 +162,28 @@ async fn prepare_and_run(
         .await
         .map_err(crate::Error::from)?;
     let app = apps::get_app(&state.db, &name).await?;
+    let ecs = match target::of_app(&state.db, app.id).await? {
+        None => None,
+        Some(target_name) => {
+            let access = target::access(&state.db, &state.secrets, &target_name).await?;
+            let aws = Aws::connect(&access).await?;
+            Some(Ecs { aws, target: access.target })
+        }
+    };
+    let place = match &ecs {
+        None => "on this machine's Docker engine".to_owned(),
+        Some(ecs) => {
+            format!("on AWS target {} (ECS cluster {} in {})", ecs.target.name, ecs.target.cluster, ecs.target.region)
+        }
+    };
+    sqlx::query("UPDATE deployments SET target = ? WHERE id = ?")
+        .bind(ecs.as_ref().map_or(apps::LOCAL_TARGET, |e| e.target.name.as_str()))
+        .bind(deployment.id)
+        .execute(&state.db)
+        .await
+        .map_err(crate::Error::from)?;
     log.line(format!(
-        "Deployment #{} of {} ({} by {}), on this machine's Docker engine",
+        "Deployment #{} of {} ({} by {}), {place}",
         deployment.id, app.name, deployment.trigger, deployment.requested_by
     ))
     .await;
@@ -161,12 +203,19 @@ async fn prepare_and_run(
         env,
         skip_reason: Mutex::new(None),
     };
-    run(&run_ctx, &app).await
+    match &ecs {
+        None => run(&run_ctx, &app).await,
+        Some(ecs) => run_on_ecs(&run_ctx, ecs, &app).await,
+    }
 }
 
 impl Run {
     /// Runs one step: status, step row, log lines, cancel, outcome.
-    async fn step<T>(&self, step: Step, work: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
+    pub(super) async fn step<T>(
+        &self,
+        step: Step,
+        work: impl Future<Output = Result<T, Failure>>,
+    ) -> Result<T, Failure> {
         if self.cancel.is_cancelled() {
             return Err(Failure::cancelled());
         }
@@ -234,11 +283,11 @@ impl Run {
     }
 
     /// Marks the running step as skipped, with the reason.
-    fn skip(&self, reason: impl Into<String>) {
+    pub(super) fn skip(&self, reason: impl Into<String>) {
         *self.skip_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason.into());
     }
 
-    async fn record(&self, column_sets: &str, values: &[Option<&str>]) -> Result<(), Failure> {
+    pub(super) async fn record(&self, column_sets: &str, values: &[Option<&str>]) -> Result<(), Failure> {
         let sql = format!("UPDATE deployments SET {column_sets} WHERE id = ?");
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for value in values {
@@ -289,14 +338,11 @@ impl Run {
         local::remove(&self.docker, &self.db, &containers).await;
     }
 
-    /// Switches the app's route to the new release in one step and records it Live.
-    async fn go_live(&self, app: &App, release: &[Replica]) -> Result<(), Failure> {
-        let addrs: Vec<_> = release.iter().map(|r| r.addr).collect();
-        let version = edge::set_route(&self.db, &app.name, self.deployment.id, &addrs).await?;
-        let url = self.config.app_url(&app.name);
+    /// Records the deployment Live at `url` and the app's live deployment, in one transaction.
+    async fn mark_live(&self, app: &App, url: &str) -> Result<(), Failure> {
         let mut tx = self.db.begin().await.map_err(crate::Error::from)?;
         sqlx::query("UPDATE deployments SET status = 'live', url = ? WHERE id = ?")
-            .bind(&url)
+            .bind(url)
             .bind(self.deployment.id)
             .execute(&mut *tx)
             .await
@@ -310,6 +356,16 @@ impl Run {
         tx.commit().await.map_err(crate::Error::from)?;
         // Cancelling ends here: the release is live.
         self.hub.finish(self.deployment.id);
+        tracing::info!(deployment = self.deployment.id, app = %app.name, "deployment live");
+        Ok(())
+    }
+
+    /// Switches the app's route to the new release in one step and records it Live.
+    async fn go_live(&self, app: &App, release: &[Replica]) -> Result<(), Failure> {
+        let addrs: Vec<_> = release.iter().map(|r| r.addr).collect();
+        let version = edge::set_route(&self.db, &app.name, self.deployment.id, &addrs).await?;
+        let url = self.config.app_url(&app.name);
+        self.mark_live(app, &url).await?;
         edge::status::request_reload(self.config.edge_admin).await;
         let applied =
             edge::status::wait_applied(self.config.edge_admin, version, Instant::now() + Duration::from_secs(5)).await;
@@ -323,12 +379,49 @@ impl Run {
                 ))
                 .await;
         }
-        tracing::info!(deployment = self.deployment.id, app = %app.name, "deployment live");
         Ok(())
+    }
+
+    /// A rollback on ECS runs an earlier Live deployment's task definition
+    /// again: no clone, build or push.
+    async fn reuse_revision_of(&self, target: i64, ecs: &Ecs) -> Result<String, Failure> {
+        type Row =
+            (Option<String>, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+        let (revision, on, sha, message, author, image, digest): Row = sqlx::query_as(
+            "SELECT task_definition_arn, target, commit_sha, commit_message, commit_author, image, image_digest
+             FROM deployments WHERE id = ?",
+        )
+        .bind(target)
+        .fetch_one(&self.db)
+        .await
+        .map_err(crate::Error::from)?;
+        let revision = revision.filter(|_| on == ecs.target.name).ok_or_else(|| {
+            Failure::new(format!(
+                "Deployment #{target} did not run on the AWS target {}; deploy its commit again instead.",
+                ecs.target.name
+            ))
+        })?;
+        self.record(
+            "commit_sha = ?, commit_message = ?, commit_author = ?, image = ?, image_digest = ?",
+            &[sha.as_deref(), message.as_deref(), author.as_deref(), image.as_deref(), digest.as_deref()],
+        )
+        .await?;
+        self.log
+            .line(format!(
+                "Rolling back to deployment #{target}: the service goes back to task definition {} (no clone, no build).",
+                crate::targets::ecs::checks::short(&revision)
+            ))
+            .await;
+        for step in [Step::Clone, Step::Build, Step::Push] {
+            let at = now_ms();
+            self.begin(step, at).await?;
+            self.end(step, "skipped", Some(&format!("rollback to #{target}"))).await?;
+        }
+        Ok(revision)
     }
 }
 
-async fn checkout(run: &Run, app: &App) -> Result<Checkout, Failure> {
+pub(super) async fn checkout(run: &Run, app: &App) -> Result<Checkout, Failure> {
     let request = SourceRequest {
         url: app.repo_url.clone(),
         branch: app.branch.clone(),
@@ -366,7 +459,7 @@ async fn checkout(run: &Run, app: &App) -> Result<Checkout, Failure> {
     Ok(source)
 }
 
-async fn build(run: &Run, app: &App, source: &Checkout) -> Result<String, Failure> {
+pub(super) async fn build(run: &Run, app: &App, source: &Checkout) -> Result<String, Failure> {
     let plan = BuildPlan {
         app: app.name.clone(),
         commit: source.commit.clone(),

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod api;
+mod aws;
 mod browser;
 mod browser_deploy;
 mod deploy;

@@ -46,6 +46,10 @@ pub async fn save_app(
     registry: String,
     registry_username: String,
     registry_password: String,
+    #[server(default)] target: String,
+    #[server(default)] health_interval: String,
+    #[server(default)] healthy_threshold: String,
+    #[server(default)] deregistration_delay: String,
     csrf: String,
 ) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
@@ -69,6 +73,10 @@ pub async fn save_app(
         ("git_username", git_username.as_str()),
         ("registry", registry.as_str()),
         ("registry_username", registry_username.as_str()),
+        ("target", target.as_str()),
+        ("health_interval", health_interval.as_str()),
+        ("healthy_threshold", healthy_threshold.as_str()),
+        ("deregistration_delay", deregistration_delay.as_str()),
     ];
     // Secret values are not echoed back; their names are.
     let secret_names = secret_names(&secrets);
@@ -107,6 +115,10 @@ pub async fn save_app(
         registry: registry.clone(),
         registry_username: registry_username.clone(),
         registry_password: write_only(registry_password),
+        target: target.clone(),
+        health_interval: health_interval.clone(),
+        healthy_threshold: healthy_threshold.clone(),
+        deregistration_delay: deregistration_delay.clone(),
     };
     let spec = AppSpec::parse(&draft).map_err(|f| fail(slipway_server::Error::Validation(f).into()))?;
     let app = if original.is_empty() {

@@ -3,10 +3,13 @@
 //! the task definition, the target group and its attributes, the host-header
 //! listener rule and its priority.
 
+use aws_sdk_ecs::operation::create_service::CreateServiceInput;
 use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionInput;
+use aws_sdk_ecs::operation::update_service::UpdateServiceInput;
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, HealthCheck, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
-    PortMapping, Secret, TransportProtocol,
+    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, DeploymentCircuitBreaker,
+    DeploymentConfiguration, HealthCheck, KeyValuePair, LaunchType, LoadBalancer, LogConfiguration, LogDriver,
+    NetworkConfiguration, NetworkMode, PortMapping, PropagateTags, Secret, TransportProtocol,
 };
 use aws_sdk_elasticloadbalancingv2::operation::create_rule::CreateRuleInput;
 use aws_sdk_elasticloadbalancingv2::operation::create_target_group::CreateTargetGroupInput;
@@ -21,6 +24,8 @@ use super::sizing::TaskSize;
 /// Tag keys on everything Slipway creates in AWS.
 pub const MANAGED_TAG: &str = "slipway:managed";
 pub const APP_TAG: &str = "slipway:app";
+/// On resources a target teardown sweeps up by tag (target groups).
+pub const TARGET_TAG: &str = "slipway:target";
 
 /// What the task definition of one app release needs.
 #[derive(Debug, Clone)]
@@ -152,6 +157,7 @@ impl TargetGroupSettings {
 
 pub fn target_group(
     app: &str,
+    target: &str,
     vpc_id: &str,
     port: u16,
     health_path: &str,
@@ -175,6 +181,7 @@ pub fn target_group(
         .matcher(Matcher::builder().http_code("200-399").build())
         .tags(aws_sdk_elasticloadbalancingv2::types::Tag::builder().key(MANAGED_TAG).value("true").build())
         .tags(aws_sdk_elasticloadbalancingv2::types::Tag::builder().key(APP_TAG).value(app).build())
+        .tags(aws_sdk_elasticloadbalancingv2::types::Tag::builder().key(TARGET_TAG).value(target).build())
         .build()
         .map_err(|e| e.to_string())
 }
@@ -214,6 +221,88 @@ pub fn listener_rule(
         .actions(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(target_group_arn).build())
         .tags(aws_sdk_elasticloadbalancingv2::types::Tag::builder().key(MANAGED_TAG).value("true").build())
         .tags(aws_sdk_elasticloadbalancingv2::types::Tag::builder().key(APP_TAG).value(app).build())
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// What an app's ECS service needs.
+#[derive(Debug, Clone)]
+pub struct ServicePlan {
+    pub app: String,
+    pub cluster: String,
+    pub task_definition_arn: String,
+    pub desired_count: i32,
+    pub subnets: Vec<String>,
+    pub security_group: String,
+    pub public_ip: bool,
+    pub target_group_arn: String,
+    pub container_port: u16,
+    /// Seconds ECS ignores failing load-balancer health checks of a new task.
+    pub health_check_grace_secs: i32,
+}
+
+/// The ECS service name of an app (in its target's cluster).
+pub fn service_name(app: &str) -> String {
+    app.to_owned()
+}
+
+/// Rolling 100/200: the old tasks serve until the new ones are healthy; the
+/// circuit breaker stops a rollout whose tasks keep failing and rolls back.
+pub fn deployment_configuration() -> DeploymentConfiguration {
+    DeploymentConfiguration::builder()
+        .minimum_healthy_percent(100)
+        .maximum_percent(200)
+        .deployment_circuit_breaker(DeploymentCircuitBreaker::builder().enable(true).rollback(true).build())
+        .build()
+}
+
+fn network(plan: &ServicePlan) -> Result<NetworkConfiguration, String> {
+    let vpc = AwsVpcConfiguration::builder()
+        .set_subnets(Some(plan.subnets.clone()))
+        .security_groups(&plan.security_group)
+        .assign_public_ip(if plan.public_ip { AssignPublicIp::Enabled } else { AssignPublicIp::Disabled })
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok(NetworkConfiguration::builder().awsvpc_configuration(vpc).build())
+}
+
+fn load_balancer(plan: &ServicePlan) -> LoadBalancer {
+    LoadBalancer::builder()
+        .target_group_arn(&plan.target_group_arn)
+        .container_name(&plan.app)
+        .container_port(i32::from(plan.container_port))
+        .build()
+}
+
+pub fn create_service(plan: &ServicePlan) -> Result<CreateServiceInput, String> {
+    CreateServiceInput::builder()
+        .cluster(&plan.cluster)
+        .service_name(service_name(&plan.app))
+        .task_definition(&plan.task_definition_arn)
+        .desired_count(plan.desired_count)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(network(plan)?)
+        .load_balancers(load_balancer(plan))
+        .health_check_grace_period_seconds(plan.health_check_grace_secs)
+        .deployment_configuration(deployment_configuration())
+        .propagate_tags(PropagateTags::Service)
+        .enable_ecs_managed_tags(true)
+        .tags(aws_sdk_ecs::types::Tag::builder().key(MANAGED_TAG).value("true").build())
+        .tags(aws_sdk_ecs::types::Tag::builder().key(APP_TAG).value(&plan.app).build())
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+pub fn update_service(plan: &ServicePlan) -> Result<UpdateServiceInput, String> {
+    UpdateServiceInput::builder()
+        .cluster(&plan.cluster)
+        .service(service_name(&plan.app))
+        .task_definition(&plan.task_definition_arn)
+        .desired_count(plan.desired_count)
+        .network_configuration(network(plan)?)
+        .load_balancers(load_balancer(plan))
+        .health_check_grace_period_seconds(plan.health_check_grace_secs)
+        .deployment_configuration(deployment_configuration())
         .build()
         .map_err(|e| e.to_string())
 }
@@ -274,7 +363,7 @@ mod tests {
 
     #[test]
     fn target_group_request() {
-        let input = target_group("shop", "vpc-1", 8080, "/healthz", TargetGroupSettings::default()).unwrap();
+        let input = target_group("shop", "prod", "vpc-1", 8080, "/healthz", TargetGroupSettings::default()).unwrap();
         assert_eq!(input.target_type(), Some(&TargetTypeEnum::Ip));
         assert_eq!(input.health_check_path(), Some("/healthz"));
         assert_eq!(input.health_check_interval_seconds(), Some(10));
@@ -283,7 +372,7 @@ mod tests {
         let delay = &target_group_attributes(TargetGroupSettings::default())[0];
         assert_eq!((delay.key(), delay.value()), (Some("deregistration_delay.timeout_seconds"), Some("30")));
         let bad = TargetGroupSettings { interval_secs: 3, ..TargetGroupSettings::default() };
-        assert!(target_group("shop", "vpc-1", 8080, "/", bad).is_err());
+        assert!(target_group("shop", "prod", "vpc-1", 8080, "/", bad).is_err());
     }
 
     #[test]
@@ -295,5 +384,45 @@ mod tests {
         assert_eq!(rule.conditions()[0].field(), Some("host-header"));
         assert_eq!(rule.conditions()[0].host_header_config().unwrap().values(), ["shop.apps.example.com"]);
         assert_eq!(rule.actions()[0].target_group_arn(), Some("arn:tg"));
+    }
+
+    fn service_plan() -> ServicePlan {
+        ServicePlan {
+            app: "shop".into(),
+            cluster: "slipway-prod".into(),
+            task_definition_arn: "arn:td:2".into(),
+            desired_count: 2,
+            subnets: vec!["subnet-a".into(), "subnet-b".into()],
+            security_group: "sg-tasks".into(),
+            public_ip: true,
+            target_group_arn: "arn:tg".into(),
+            container_port: 8080,
+            health_check_grace_secs: 60,
+        }
+    }
+
+    #[test]
+    fn services_roll_100_200_with_the_circuit_breaker() {
+        let input = create_service(&service_plan()).unwrap();
+        assert_eq!(input.launch_type(), Some(&LaunchType::Fargate));
+        let config = input.deployment_configuration().unwrap();
+        assert_eq!((config.minimum_healthy_percent(), config.maximum_percent()), (Some(100), Some(200)));
+        let breaker = config.deployment_circuit_breaker().unwrap();
+        assert!(breaker.enable() && breaker.rollback());
+        let vpc = input.network_configuration().unwrap().awsvpc_configuration().unwrap();
+        assert_eq!(vpc.security_groups(), ["sg-tasks"], "tasks get the tasks' security group (moto needs it too)");
+        assert_eq!(vpc.assign_public_ip(), Some(&AssignPublicIp::Enabled));
+        let lb = &input.load_balancers()[0];
+        assert_eq!(
+            (lb.container_name(), lb.container_port()),
+            (Some("shop"), Some(8080)),
+            "the container of the task definition"
+        );
+        assert_eq!(input.health_check_grace_period_seconds(), Some(60));
+        let update = update_service(&service_plan()).unwrap();
+        assert_eq!(
+            (update.service(), update.task_definition(), update.desired_count()),
+            (Some("shop"), Some("arn:td:2"), Some(2))
+        );
     }
 }

@@ -24,6 +24,16 @@ pub fn assess(service: &Service, task_definition: &str) -> Rollout {
     let other_primary =
         primary.and_then(|p| p.task_definition()).filter(|td| *td != task_definition).map(str::to_owned);
     match ours {
+        // The service runs our revision but lists no deployment for it (an API
+        // that doesn't track deployments, such as an emulator): judge by counts.
+        None if service.task_definition() == Some(task_definition) => {
+            let (running, desired) = (service.running_count(), service.desired_count());
+            if desired > 0 && running >= desired && service.pending_count() == 0 {
+                Rollout::Completed
+            } else {
+                Rollout::InProgress { running, desired }
+            }
+        }
         None => Rollout::Failed {
             reason: "ECS no longer runs this deployment (it was rolled back or replaced)".into(),
             rolled_back_to: other_primary,
@@ -213,6 +223,13 @@ mod tests {
     fn completed_without_rollout_state_when_alone_and_fully_running() {
         let alone = service(vec![deployment(NEW, "PRIMARY", None, 2)], &[]);
         assert_eq!(assess(&alone, NEW), Rollout::Completed);
+        let untracked = Service::builder()
+            .task_definition(NEW)
+            .desired_count(2)
+            .running_count(2)
+            .set_deployments(Some(vec![deployment(OLD, "PRIMARY", None, 2)]))
+            .build();
+        assert_eq!(assess(&untracked, NEW), Rollout::Completed, "the service runs our revision with every task");
         let replaced = service(vec![deployment(OLD, "PRIMARY", None, 2)], &[]);
         assert!(matches!(assess(&replaced, NEW), Rollout::Failed { rolled_back_to: Some(td), .. } if td == OLD));
     }
