@@ -89,3 +89,23 @@ pub async fn sdk(region: &str) -> Aws {
         .await
         .expect("SDK clients on moto")
 }
+
+/// Requests an ACM certificate from moto (for HTTPS listeners); returns its ARN.
+pub async fn request_certificate(region: &str, domain: &str) -> String {
+    let answer: Value = reqwest::Client::new()
+        .post(&moto().endpoint)
+        .header("Content-Type", "application/x-amz-json-1.1")
+        .header("X-Amz-Target", "CertificateManager.RequestCertificate")
+        .header(
+            "Authorization",
+            format!("AWS4-HMAC-SHA256 Credential={ACCESS_KEY_ID}/20260101/{region}/acm/aws4_request, SignedHeaders=host, Signature=0"),
+        )
+        .body(json!({ "DomainName": domain, "ValidationMethod": "DNS" }).to_string())
+        .send()
+        .await
+        .expect("RequestCertificate")
+        .json()
+        .await
+        .expect("RequestCertificate JSON");
+    answer["CertificateArn"].as_str().unwrap_or_else(|| panic!("no certificate ARN: {answer}")).to_owned()
+}

@@ -259,3 +259,104 @@ async fn provision_deploy_drift_roll_back_and_tear_down_on_ecs() {
     let (_, plan) = api.get(&format!("/api/v1/targets/{target}/plan")).await;
     assert!(actions(&plan).iter().all(|(_, a)| a == "create"), "after teardown, everything is to create again: {plan}");
 }
+
+#[tokio::test]
+async fn a_certificate_adds_https_and_redirects_http() {
+    let app = spawn_app().await;
+    let api = Api::new(&app).await;
+    let region = fresh_region();
+    let target = create_target(&api, region).await;
+    let aws = sdk(region).await;
+    let repo = fixture_repo("https\n");
+    let name = api.create_app(&repo.http_url, json!({ "target": target })).await;
+    let first = api.deploy(&name, None).await;
+    assert_eq!(wait_until_done(&app, first).await.status, "live", "{}", api.log(first).await);
+
+    // Add a certificate: the plan shows HTTP turning into a redirect and a new HTTPS listener.
+    let certificate = slipway_tests::aws::request_certificate(region, "*.apps.example.com").await;
+    let mut body = slipway_tests::aws::target_body(&target, region);
+    body["certificate_arn"] = json!(certificate);
+    body.as_object_mut().expect("object").remove("secret_access_key");
+    let (status, updated) = api.send(reqwest::Method::PUT, &format!("/api/v1/targets/{target}"), Some(body)).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["has_secret_access_key"], json!(true), "an update without the secret keeps it");
+    let (_, plan) = api.get(&format!("/api/v1/apps/{name}/plan")).await;
+    let listeners: Vec<(String, String)> = plan["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|i| i["resource"] == json!("listener"))
+        .map(|i| {
+            (i["name"].as_str().unwrap_or_default().to_owned(), i["action"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    assert_eq!(listeners, [("HTTP 80".to_owned(), "update".to_owned()), ("HTTPS 443".to_owned(), "create".to_owned())]);
+    assert_eq!(plan["url"], json!(format!("https://{name}.apps.example.com")));
+
+    let second = api.deploy(&name, None).await;
+    let done = wait_until_done(&app, second).await;
+    assert_eq!(done.status, "live", "{}", api.log(second).await);
+    assert_eq!(done.url.as_deref(), Some(format!("https://{name}.apps.example.com").as_str()));
+
+    let lbs = aws.elb.describe_load_balancers().names(format!("slipway-{target}")).send().await.expect("ALB");
+    let lb = lbs.load_balancers()[0].load_balancer_arn().expect("ARN").to_owned();
+    let listeners = aws.elb.describe_listeners().load_balancer_arn(&lb).send().await.expect("listeners");
+    let http = listeners.listeners().iter().find(|l| l.port() == Some(80)).expect("HTTP listener");
+    let https = listeners.listeners().iter().find(|l| l.port() == Some(443)).expect("HTTPS listener");
+    let redirect = http.default_actions()[0].redirect_config().expect("HTTP redirects");
+    assert_eq!((redirect.protocol(), redirect.port()), (Some("HTTPS"), Some("443")));
+    assert_eq!(https.certificates()[0].certificate_arn(), Some(certificate.as_str()));
+    let rules_on = |arn: &str| {
+        let aws = &aws;
+        let arn = arn.to_owned();
+        async move {
+            aws.elb
+                .describe_rules()
+                .listener_arn(arn)
+                .send()
+                .await
+                .expect("rules")
+                .rules()
+                .iter()
+                .filter(|r| r.is_default() != Some(true))
+                .count()
+        }
+    };
+    assert_eq!(rules_on(http.listener_arn().expect("arn")).await, 0, "the host rule left HTTP");
+    assert_eq!(rules_on(https.listener_arn().expect("arn")).await, 1, "and is on HTTPS");
+}
+
+#[tokio::test]
+async fn an_unreachable_aws_is_explained_in_the_test_and_the_deployment_log() {
+    let app = spawn_app().await;
+    let api = Api::new(&app).await;
+    let mut body = slipway_tests::aws::target_body("nowhere", "us-east-1");
+    // Nothing listens on the discard port.
+    body["endpoint_url"] = json!("http://127.0.0.1:9");
+    let (status, created) = api.post("/api/v1/targets", body).await;
+    assert_eq!(status, 201, "{created}");
+    let (status, report) = api.post("/api/v1/targets/nowhere/test", json!({})).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["ok"], json!(false));
+    let detail = report["checks"][0]["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("Could not reach AWS to call sts:GetCallerIdentity"), "{report}");
+
+    let (status, plan) = api.get("/api/v1/targets/nowhere/plan").await;
+    assert_eq!(status, 502, "{plan}");
+    assert_eq!(plan["error"]["code"], json!("aws_error"));
+    assert!(plan["error"]["message"].as_str().unwrap_or_default().contains("Could not reach AWS"), "{plan}");
+
+    let repo = fixture_repo("never\n");
+    let name = api.create_app(&repo.http_url, json!({ "target": "nowhere" })).await;
+    let id = api.deploy(&name, None).await;
+    let done = wait_until_done(&app, id).await;
+    assert_eq!(done.status, "failed");
+    let error = done.error.unwrap_or_default();
+    assert!(error.contains("Could not reach AWS"), "{error}");
+    assert!(api.log(id).await.contains(&format!("✗ {error}")));
+
+    // A target in use can't be deleted; the app keeps pointing at it.
+    let (status, refused) = api.send(reqwest::Method::DELETE, "/api/v1/targets/nowhere", None).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], json!("target_in_use"));
+}

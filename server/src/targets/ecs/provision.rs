@@ -66,6 +66,9 @@ pub struct Shared {
     pub load_balancer_dns: Option<String>,
     /// The listener host rules go on: HTTPS with a certificate, else HTTP.
     pub listener_arn: Option<String>,
+    /// The load balancer's other listeners: host rules found there (e.g.
+    /// left on HTTP after a certificate was added) are removed.
+    pub other_listeners: Vec<String>,
 }
 
 /// What an app needs from its target group and rule.
@@ -278,7 +281,7 @@ impl<'a> Provisioner<'a> {
         let cluster_arn = self.cluster().await?;
         let (load_balancer_arn, load_balancer_dns) =
             self.load_balancer(&subnets, alb_security_group.as_deref()).await?;
-        let listener_arn = self.listeners(load_balancer_arn.as_deref()).await?;
+        let (listener_arn, other_listeners) = self.listeners(load_balancer_arn.as_deref()).await?;
         Ok(Shared {
             vpc_id,
             subnets,
@@ -289,6 +292,7 @@ impl<'a> Provisioner<'a> {
             load_balancer_arn,
             load_balancer_dns,
             listener_arn,
+            other_listeners,
         })
     }
 
@@ -626,7 +630,7 @@ impl<'a> Provisioner<'a> {
     /// HTTP:80 (404 for unknown hosts, or a redirect to HTTPS with a
     /// certificate) and HTTPS:443 with the certificate. Returns the listener
     /// that carries the host rules.
-    async fn listeners(&mut self, load_balancer: Option<&str>) -> Result<Option<String>, AwsError> {
+    async fn listeners(&mut self, load_balancer: Option<&str>) -> Result<(Option<String>, Vec<String>), AwsError> {
         let existing: Vec<Listener> = match load_balancer {
             Some(arn) => self
                 .aws
@@ -643,12 +647,19 @@ impl<'a> Provisioner<'a> {
         let certificate = self.target.certificate_arn.clone();
         let http_action = if certificate.is_some() { redirect_to_https() } else { no_app_action() };
         let http = self.listener(load_balancer, &existing, 80, ProtocolEnum::Http, http_action, None).await?;
-        match certificate {
+        let rules_on = match certificate {
             Some(cert) => {
-                self.listener(load_balancer, &existing, 443, ProtocolEnum::Https, no_app_action(), Some(&cert)).await
+                self.listener(load_balancer, &existing, 443, ProtocolEnum::Https, no_app_action(), Some(&cert)).await?
             }
-            None => Ok(http),
-        }
+            None => http,
+        };
+        let others = existing
+            .iter()
+            .filter_map(|l| l.listener_arn())
+            .filter(|arn| Some(*arn) != rules_on.as_deref())
+            .map(str::to_owned)
+            .collect();
+        Ok((rules_on, others))
     }
 
     async fn listener(
@@ -729,6 +740,9 @@ impl<'a> Provisioner<'a> {
         self.app_ingress(shared, needs.port).await?;
         let target_group_arn = self.target_group(&shared.vpc_id, needs).await?;
         self.rule(shared.listener_arn.as_deref(), target_group_arn.as_deref(), needs).await?;
+        if let Some(group) = &target_group_arn {
+            self.stale_rules(&shared.other_listeners, group, &needs.app).await?;
+        }
         Ok(AppResources { repository_uri, log_group, target_group_arn })
     }
 
@@ -1020,6 +1034,47 @@ impl<'a> Provisioner<'a> {
             .send()
             .await
             .map_err(failed("elasticloadbalancing:ModifyTargetGroupAttributes"))?;
+        Ok(())
+    }
+
+    /// Rules for the app on listeners that no longer carry host rules (HTTP
+    /// once a certificate redirects it to HTTPS) are removed.
+    async fn stale_rules(&mut self, listeners: &[String], target_group: &str, app: &str) -> Result<(), AwsError> {
+        for listener in listeners {
+            let rules = self
+                .aws
+                .elb
+                .describe_rules()
+                .listener_arn(listener)
+                .send()
+                .await
+                .map_err(failed("elasticloadbalancing:DescribeRules"))?;
+            for rule in rules.rules() {
+                if rule.is_default() == Some(true)
+                    || !rule.actions().iter().any(|a| a.target_group_arn() == Some(target_group))
+                {
+                    continue;
+                }
+                let host = self.target.app_host(app);
+                self.note(
+                    "listener rule",
+                    &format!("host {host} (old listener)"),
+                    PlanAction::Update,
+                    vec!["removed: the listener now redirects to HTTPS".into()],
+                );
+                if self.apply
+                    && let Some(arn) = rule.rule_arn()
+                {
+                    self.aws
+                        .elb
+                        .delete_rule()
+                        .rule_arn(arn)
+                        .send()
+                        .await
+                        .map_err(failed("elasticloadbalancing:DeleteRule"))?;
+                }
+            }
+        }
         Ok(())
     }
 
