@@ -18,6 +18,7 @@ use crate::pages::history::HistoryPage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::setup::SetupPage;
+use crate::pages::targets::{EditTargetPage, NewTargetPage, TargetPage, TargetsPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -56,6 +57,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("apps/:name") view=AppPage ssr=SsrMode::Async/>
                         <Route path=path!("apps/:name/edit") view=EditAppPage ssr=SsrMode::Async/>
                         <Route path=path!("deployments") view=HistoryPage ssr=SsrMode::Async/>
+                        <Route path=path!("targets") view=TargetsPage ssr=SsrMode::Async/>
+                        <Route path=path!("targets/new") view=NewTargetPage ssr=SsrMode::Async/>
+                        <Route path=path!("targets/:name") view=TargetPage ssr=SsrMode::Async/>
+                        <Route path=path!("targets/:name/edit") view=EditTargetPage ssr=SsrMode::Async/>
                         <Route path=path!("deployments/:id") view=DeploymentPage ssr=SsrMode::Async/>
                         <Route path=path!("account") view=AccountPage ssr=SsrMode::Async/>
                     </ParentRoute>

@@ -1,6 +1,9 @@
 //! Slipway's dashboard: Leptos pages and components, the server functions that
 //! are their data layer, and (under `ssr`) the HTTP server and CLI of the
 //! `slipway` binary.
+// Deep view types (the app page) need more than the default query depth.
+
+#![recursion_limit = "256"]
 
 pub mod app;
 mod components;

@@ -74,6 +74,9 @@ pub struct DeploymentView {
     pub image: Option<String>,
     pub image_digest: Option<String>,
     pub url: Option<String>,
+    /// "local", or the AWS target it went to.
+    pub target: String,
+    pub task_definition_arn: Option<String>,
     pub rollback_of: Option<i64>,
     pub error: Option<String>,
     pub current: bool,
@@ -180,6 +183,8 @@ mod from_backend {
                 image: d.image,
                 image_digest: d.image_digest,
                 url: d.url,
+                target: d.target,
+                task_definition_arn: d.task_definition_arn,
                 rollback_of: d.rollback_of,
                 error: d.error,
                 current: d.current,
@@ -213,6 +218,172 @@ mod from_backend {
                 prefix: token.prefix,
                 created_at: rfc3339(token.created_at),
                 last_used_at: token.last_used_at.map(rfc3339),
+            }
+        }
+    }
+}
+
+/// An AWS target as the UI shows it (never the secret key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetView {
+    pub name: String,
+    pub region: String,
+    /// default, access_key or assume_role
+    pub credentials: String,
+    pub access_key_id: Option<String>,
+    pub has_secret_access_key: bool,
+    pub role_arn: Option<String>,
+    pub cluster: String,
+    pub vpc_id: Option<String>,
+    pub subnets: Vec<String>,
+    pub public_ip: bool,
+    pub load_balancer: String,
+    pub certificate_arn: Option<String>,
+    pub base_domain: String,
+    pub execution_role_arn: Option<String>,
+    pub log_retention_days: u32,
+    pub keep_images: u32,
+    pub rollout_timeout_secs: u32,
+    pub endpoint_url: Option<String>,
+    pub registry_override: Option<String>,
+    pub apps: Vec<String>,
+}
+
+/// One AWS resource in a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanItemView {
+    pub resource: String,
+    pub name: String,
+    /// create, update or unchanged
+    pub action: String,
+    pub changes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostView {
+    pub compute_month: f64,
+    pub load_balancer_share_month: f64,
+    pub total_month: f64,
+    pub prices_as_of: String,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppPlanView {
+    pub target: String,
+    pub region: String,
+    pub url: String,
+    pub size: String,
+    pub items: Vec<PlanItemView>,
+    pub cost: CostView,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckView {
+    pub permission: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    pub ok: bool,
+    pub account: Option<String>,
+    pub identity: Option<String>,
+    pub checks: Vec<CheckView>,
+}
+
+/// An app on AWS: where it runs and whether it drifted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwsAppView {
+    pub target: String,
+    pub region: String,
+    pub cluster: String,
+    /// Differences made outside Slipway; empty when none.
+    pub drift: Vec<String>,
+    /// Whether there was a live deployment to compare with.
+    pub drift_checked: bool,
+    /// Why the drift check could not run (e.g. AWS unreachable).
+    pub drift_error: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+mod from_aws {
+    use slipway_server::targets::ecs::AwsTarget;
+    use slipway_server::targets::ecs::checks::ConnectionReport;
+    use slipway_server::targets::ecs::plan::AppPlan;
+    use slipway_server::targets::ecs::provision::{PlanAction, PlanItem};
+
+    use super::*;
+
+    impl From<AwsTarget> for TargetView {
+        fn from(t: AwsTarget) -> Self {
+            Self {
+                name: t.name,
+                region: t.region,
+                credentials: t.credentials.as_str().to_owned(),
+                access_key_id: t.access_key_id,
+                has_secret_access_key: t.has_secret_access_key,
+                role_arn: t.role_arn,
+                cluster: t.cluster,
+                vpc_id: t.vpc_id,
+                subnets: t.subnets,
+                public_ip: t.public_ip,
+                load_balancer: t.load_balancer,
+                certificate_arn: t.certificate_arn,
+                base_domain: t.base_domain,
+                execution_role_arn: t.execution_role_arn,
+                log_retention_days: t.log_retention_days,
+                keep_images: t.keep_images,
+                rollout_timeout_secs: t.rollout_timeout_secs,
+                endpoint_url: t.endpoint_url,
+                registry_override: t.registry_override,
+                apps: t.apps,
+            }
+        }
+    }
+
+    impl From<PlanItem> for PlanItemView {
+        fn from(item: PlanItem) -> Self {
+            let action = match item.action {
+                PlanAction::Create => "create",
+                PlanAction::Update => "update",
+                PlanAction::Unchanged => "unchanged",
+            };
+            Self { resource: item.resource, name: item.name, action: action.into(), changes: item.changes }
+        }
+    }
+
+    impl From<AppPlan> for AppPlanView {
+        fn from(plan: AppPlan) -> Self {
+            Self {
+                target: plan.target,
+                region: plan.region,
+                url: plan.url,
+                size: plan.size,
+                items: plan.items.into_iter().map(Into::into).collect(),
+                cost: CostView {
+                    compute_month: plan.cost.compute_month,
+                    load_balancer_share_month: plan.cost.load_balancer_share_month,
+                    total_month: plan.cost.total_month,
+                    prices_as_of: plan.cost.prices_as_of,
+                    region: plan.cost.region,
+                },
+            }
+        }
+    }
+
+    impl From<ConnectionReport> for ConnectionView {
+        fn from(r: ConnectionReport) -> Self {
+            Self {
+                ok: r.ok,
+                account: r.account,
+                identity: r.identity,
+                checks: r
+                    .checks
+                    .into_iter()
+                    .map(|c| CheckView { permission: c.permission, ok: c.ok, detail: c.detail })
+                    .collect(),
             }
         }
     }

@@ -29,6 +29,29 @@ pub fn spec() -> Value {
     let app_ref = json!({ "$ref": "#/components/schemas/App" });
     let app_param = json!({ "name": "app", "in": "path", "required": true, "schema": { "type": "string" } });
     let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
+    let target_param = json!({ "name": "target", "in": "path", "required": true, "schema": { "type": "string" } });
+    let plan_item = json!({ "type": "object", "properties": {
+        "resource": { "type": "string" }, "name": { "type": "string" },
+        "action": { "type": "string", "enum": ["create", "update", "unchanged"] },
+        "changes": { "type": "array", "items": { "type": "string" } } } });
+    let items = json!({ "description": "Resources", "content": { "application/json": { "schema": { "type": "object", "properties": { "items": { "type": "array", "items": plan_item.clone() } } } } } });
+    let done = json!({ "description": "What was removed", "content": { "application/json": { "schema": { "type": "object", "properties": { "done": { "type": "array", "items": { "type": "string" } } } } } } });
+    let text = json!({ "type": "string" });
+    let target_input = json!({ "type": "object", "required": ["name", "region", "base_domain"], "properties": {
+        "name": text, "region": text, "credentials": { "type": "string", "enum": ["default", "access_key", "assume_role"] },
+        "access_key_id": text, "secret_access_key": { "type": "string", "writeOnly": true }, "role_arn": text,
+        "cluster": text, "vpc_id": text, "subnets": { "type": "string", "description": "comma-separated subnet ids" },
+        "public_ip": { "type": "boolean" }, "load_balancer": text, "certificate_arn": text, "base_domain": text,
+        "execution_role_arn": text, "log_retention_days": text, "keep_images": text, "rollout_timeout_secs": text,
+        "endpoint_url": text, "registry_override": text } });
+    let target_schema = json!({ "type": "object", "properties": {
+        "id": { "type": "integer" }, "name": text, "region": text, "credentials": text, "access_key_id": { "type": ["string", "null"] },
+        "has_secret_access_key": { "type": "boolean" }, "role_arn": { "type": ["string", "null"] }, "cluster": text,
+        "vpc_id": { "type": ["string", "null"] }, "subnets": { "type": "array", "items": text }, "public_ip": { "type": "boolean" },
+        "load_balancer": text, "certificate_arn": { "type": ["string", "null"] }, "base_domain": text,
+        "execution_role_arn": { "type": ["string", "null"] }, "log_retention_days": { "type": "integer" }, "keep_images": { "type": "integer" },
+        "rollout_timeout_secs": { "type": "integer" }, "endpoint_url": { "type": ["string", "null"] }, "registry_override": { "type": ["string", "null"] },
+        "apps": { "type": "array", "items": text }, "created_at": text, "updated_at": text } });
     let deployment_ref = json!({ "$ref": "#/components/schemas/Deployment" });
     let queued = json!({ "description": "Queued", "content": { "application/json": { "schema": { "type": "object", "properties": {
         "id": { "type": "integer" }, "status": { "type": "string" }, "deployment_url": { "type": "string" }, "logs_url": { "type": "string" } } } } } });
@@ -121,6 +144,86 @@ pub fn spec() -> Value {
                     "responses": merge(json!({ "202": queued.clone() }), error_responses(&["400", "401", "403", "404", "409"]))
                 }
             },
+            "/api/v1/apps/{app}/plan": {
+                "parameters": [app_param.clone()],
+                "get": {
+                    "summary": "AWS apps: the next deploy's plan (each resource create/update/unchanged, with the changed fields) and monthly cost", "operationId": "planApp",
+                    "responses": merge(json!({ "200": { "description": "Plan", "content": { "application/json": { "schema": { "type": "object", "properties": {
+                        "app": { "type": "string" }, "target": { "type": "string" }, "region": { "type": "string" }, "url": { "type": "string" }, "size": { "type": "string" },
+                        "items": { "type": "array", "items": plan_item.clone() },
+                        "cost": { "type": "object", "properties": { "compute_month": { "type": "number" }, "load_balancer_share_month": { "type": "number" }, "total_month": { "type": "number" }, "prices_as_of": { "type": "string" }, "region": { "type": "string" } } } } } } } } }), error_responses(&["401", "404", "409", "502"]))
+                }
+            },
+            "/api/v1/apps/{app}/drift": {
+                "parameters": [app_param.clone()],
+                "get": {
+                    "summary": "AWS apps: changes to the ECS service or its task definition made outside Slipway", "operationId": "appDrift",
+                    "responses": merge(json!({ "200": { "description": "Drift", "content": { "application/json": { "schema": { "type": "object", "properties": { "checked": { "type": "boolean" }, "findings": { "type": "array", "items": { "type": "string" } } } } } } } }), error_responses(&["401", "404", "409", "502"]))
+                }
+            },
+            "/api/v1/apps/{app}/teardown": {
+                "parameters": [app_param.clone()],
+                "post": {
+                    "summary": "AWS apps: remove the service, rule, target group, log group, task definitions and secrets (and the ECR repository with delete_images)", "operationId": "teardownApp",
+                    "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": { "delete_images": { "type": "boolean" } } } } } },
+                    "responses": merge(json!({ "200": done.clone() }), error_responses(&["400", "401", "403", "404", "409", "502"]))
+                }
+            },
+            "/api/v1/targets": {
+                "get": {
+                    "summary": "AWS targets", "operationId": "listTargets",
+                    "responses": merge(json!({ "200": { "description": "Targets", "content": { "application/json": { "schema": { "type": "array", "items": target_schema.clone() } } } } }), error_responses(&["401"]))
+                },
+                "post": {
+                    "summary": "Add an AWS target", "operationId": "createTarget",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": target_input.clone() } } },
+                    "responses": merge(json!({ "201": { "description": "Created", "content": { "application/json": { "schema": target_schema.clone() } } } }), error_responses(&["400", "401", "403", "422"]))
+                }
+            },
+            "/api/v1/targets/{target}": {
+                "parameters": [target_param.clone()],
+                "get": {
+                    "summary": "One AWS target (never its secret key)", "operationId": "getTarget",
+                    "responses": merge(json!({ "200": { "description": "Target", "content": { "application/json": { "schema": target_schema.clone() } } } }), error_responses(&["401", "404"]))
+                },
+                "put": {
+                    "summary": "Replace a target's settings (an omitted secret_access_key keeps the stored one)", "operationId": "updateTarget",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": target_input.clone() } } },
+                    "responses": merge(json!({ "200": { "description": "Updated", "content": { "application/json": { "schema": target_schema.clone() } } } }), error_responses(&["400", "401", "403", "404", "422"]))
+                },
+                "delete": {
+                    "summary": "Forget a target (refused while apps deploy to it)", "operationId": "deleteTarget",
+                    "responses": merge(json!({ "204": { "description": "Deleted" } }), error_responses(&["401", "403", "404", "409"]))
+                }
+            },
+            "/api/v1/targets/{target}/test": {
+                "parameters": [target_param.clone()],
+                "post": {
+                    "summary": "Test connection: the caller's identity and the read permissions Slipway needs", "operationId": "testTarget",
+                    "responses": merge(json!({ "200": { "description": "Report", "content": { "application/json": { "schema": { "type": "object", "properties": { "ok": { "type": "boolean" }, "account": { "type": ["string", "null"] }, "identity": { "type": ["string", "null"] }, "checks": { "type": "array", "items": { "type": "object", "properties": { "permission": { "type": "string" }, "ok": { "type": "boolean" }, "detail": { "type": "string" } } } } } } } } } }), error_responses(&["401", "403", "404"]))
+                }
+            },
+            "/api/v1/targets/{target}/plan": {
+                "parameters": [target_param.clone()],
+                "get": {
+                    "summary": "The target's shared resources as create/update/unchanged", "operationId": "planTarget",
+                    "responses": merge(json!({ "200": items.clone() }), error_responses(&["401", "404", "502"]))
+                }
+            },
+            "/api/v1/targets/{target}/provision": {
+                "parameters": [target_param.clone()],
+                "post": {
+                    "summary": "Create or update the target's shared resources (idempotent)", "operationId": "provisionTarget",
+                    "responses": merge(json!({ "200": items.clone() }), error_responses(&["401", "403", "404", "502"]))
+                }
+            },
+            "/api/v1/targets/{target}/teardown": {
+                "parameters": [target_param.clone()],
+                "post": {
+                    "summary": "Remove every app's AWS resources on the target, then everything shared tagged as Slipway's", "operationId": "teardownTarget",
+                    "responses": merge(json!({ "200": done.clone() }), error_responses(&["401", "403", "404", "409", "502"]))
+                }
+            },
             "/api/v1/deployments": {
                 "get": {
                     "summary": "Team-wide deployment history, newest first", "operationId": "listDeployments",
@@ -207,7 +310,11 @@ pub fn spec() -> Value {
                     "git_ssh_key": { "type": "string", "writeOnly": true, "description": "SSH deploy key (private); omit to keep, \"\" to remove" },
                     "registry": { "type": "string", "description": "Push images to host[:port][/namespace]; empty for no push" },
                     "registry_username": { "type": "string" },
-                    "registry_password": { "type": "string", "writeOnly": true, "description": "Omit to keep, \"\" to remove" }
+                    "registry_password": { "type": "string", "writeOnly": true, "description": "Omit to keep, \"\" to remove" },
+                    "target": { "type": "string", "default": "local", "description": "\"local\" (this machine's Docker engine) or an AWS target's name" },
+                    "health_interval_secs": { "type": "integer", "minimum": 5, "maximum": 300, "default": 10, "description": "AWS: target group health-check interval" },
+                    "healthy_threshold": { "type": "integer", "minimum": 2, "maximum": 10, "default": 2 },
+                    "deregistration_delay_secs": { "type": "integer", "minimum": 0, "maximum": 3600, "default": 30 }
                 } },
                 "Deployment": { "type": "object", "properties": {
                     "id": { "type": "integer" }, "app": { "type": "string" },
@@ -216,6 +323,7 @@ pub fn spec() -> Value {
                     "requested_by": { "type": "string" }, "requested_commit": { "type": ["string", "null"] },
                     "commit_sha": { "type": ["string", "null"] }, "commit_message": { "type": ["string", "null"] }, "commit_author": { "type": ["string", "null"] },
                     "image": { "type": ["string", "null"] }, "image_digest": { "type": ["string", "null"] }, "url": { "type": ["string", "null"] },
+                    "target": { "type": "string", "description": "\"local\" or the AWS target" }, "task_definition_arn": { "type": ["string", "null"] },
                     "rollback_of": { "type": ["integer", "null"] }, "error": { "type": ["string", "null"] },
                     "current": { "type": "boolean", "description": "Serving the app now" },
                     "created_at": { "type": "string", "format": "date-time" }, "started_at": { "type": ["string", "null"] }, "finished_at": { "type": ["string", "null"] },
@@ -234,6 +342,7 @@ pub fn spec() -> Value {
                     "git_username": { "type": ["string", "null"] }, "has_git_token": { "type": "boolean" }, "has_git_ssh_key": { "type": "boolean" },
                     "registry": { "type": ["string", "null"] }, "registry_username": { "type": ["string", "null"] }, "has_registry_password": { "type": "boolean" },
                     "live_deployment_id": { "type": ["integer", "null"] },
+                    "target": { "type": "string" }, "health_interval_secs": { "type": "integer" }, "healthy_threshold": { "type": "integer" }, "deregistration_delay_secs": { "type": "integer" },
                     "status": { "type": "string", "description": "The latest deployment's status, or not_deployed" }, "created_at": { "type": "string", "format": "date-time" }, "updated_at": { "type": "string", "format": "date-time" }
                 } }
             }

@@ -29,6 +29,10 @@ pub struct Deployment {
     pub image: Option<String>,
     pub image_digest: Option<String>,
     pub url: Option<String>,
+    /// "local", or the AWS target it went to.
+    pub target: String,
+    /// ECS: the task definition revision it registered (or rolled back to).
+    pub task_definition_arn: Option<String>,
     pub rollback_of: Option<i64>,
     pub error: Option<String>,
     /// Whether this deployment is the one serving the app now.
@@ -63,6 +67,8 @@ struct Row {
     image: Option<String>,
     image_digest: Option<String>,
     url: Option<String>,
+    target: String,
+    task_definition_arn: Option<String>,
     rollback_of: Option<i64>,
     error: Option<String>,
     current: bool,
@@ -73,7 +79,7 @@ struct Row {
 
 const SELECT: &str =
     "SELECT d.id, a.name AS app, d.status, d.trigger, d.requested_by, d.requested_commit, d.commit_sha,
-        d.commit_message, d.commit_author, d.image, d.image_digest, d.url, d.rollback_of, d.error,
+        d.commit_message, d.commit_author, d.image, d.image_digest, d.url, d.target, d.task_definition_arn, d.rollback_of, d.error,
         (a.live_deployment_id IS d.id) AS current, d.created_at, d.started_at, d.finished_at
     FROM deployments d JOIN apps a ON a.id = d.app_id";
 
@@ -221,6 +227,8 @@ async fn with_steps(db: &SqlitePool, rows: Vec<Row>) -> Result<Vec<Deployment>> 
             image: row.image,
             image_digest: row.image_digest,
             url: row.url,
+            target: row.target,
+            task_definition_arn: row.task_definition_arn,
             rollback_of: row.rollback_of,
             error: row.error,
             current: row.current,

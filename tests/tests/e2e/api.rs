@@ -10,7 +10,8 @@ fn documented_routes() -> Vec<(reqwest::Method, String)> {
     for (path, item) in spec["paths"].as_object().expect("paths") {
         for method in ["get", "post", "put", "delete"] {
             if item.get(method).is_some() {
-                let concrete = path.replace("{app}", "some-app").replace("{id}", "1");
+                let concrete =
+                    path.replace("{app}", "some-app").replace("{id}", "1").replace("{target}", "some-target");
                 routes.push((method.to_uppercase().parse().expect("method"), concrete));
             }
         }

@@ -4,6 +4,7 @@ mod accounts;
 mod api;
 mod aws;
 mod browser;
+mod browser_aws;
 mod browser_deploy;
 mod deploy;
 mod deploy_queue;

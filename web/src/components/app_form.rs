@@ -12,7 +12,11 @@ use crate::server_fns::apps::SaveApp;
 /// `app` is `None` for a new app. After a failed submission the fields show what
 /// was submitted (from the error), so nothing typed is lost.
 #[component]
-pub fn AppForm(app: Option<AppView>) -> impl IntoView {
+pub fn AppForm(
+    app: Option<AppView>,
+    /// The AWS targets an app can pick (besides this machine's engine).
+    targets: Vec<String>,
+) -> impl IntoView {
     let save = ServerAction::<SaveApp>::new();
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
     let editing = app.is_some();
@@ -37,6 +41,10 @@ pub fn AppForm(app: Option<AppView>) -> impl IntoView {
                 "git_username" => app.git_username.clone().unwrap_or_default(),
                 "registry" => app.registry.clone().unwrap_or_default(),
                 "registry_username" => app.registry_username.clone().unwrap_or_default(),
+                "target" => app.target.clone(),
+                "health_interval" => app.health_interval_secs.to_string(),
+                "healthy_threshold" => app.healthy_threshold.to_string(),
+                "deregistration_delay" => app.deregistration_delay_secs.to_string(),
                 "build_args" => app
                     .env
                     .iter()
@@ -130,6 +138,27 @@ pub fn AppForm(app: Option<AppView>) -> impl IntoView {
                         hint="A new release that isn't healthy by then is removed; the old one keeps serving."/>
                     <TextField label="CPUs" name="cpus" value=value("cpus") error=field_error("cpus") placeholder="no limit" hint="Per replica, e.g. 0.5."/>
                     <TextField label="Memory (MB)" name="memory_mb" value=value("memory_mb") error=field_error("memory_mb") placeholder="no limit" hint="Per replica."/>
+                </div>
+            </fieldset>
+            <fieldset>
+                <legend>"Where it runs"</legend>
+                <div class="field" class:has-error=move || field_error("target").get().is_some()>
+                    <label for="field-target">"Runs on"</label>
+                    <select id="field-target" name="target">
+                        <option value="local" selected=move || { let t = value("target").get(); t.is_empty() || t == "local" }>"This machine's Docker engine"</option>
+                        {targets.into_iter().map(|t| {
+                            let option = t.clone();
+                            view! { <option value=t.clone() selected=move || value("target").get() == option>{format!("AWS ECS Fargate: {t}")}</option> }
+                        }).collect_view()}
+                    </select>
+                    <p class="hint">"On AWS, CPUs and memory pick the Fargate size (0.25 vCPU and 512 MB unless set); replicas are the service's tasks."</p>
+                    <p class="field-error">{move || field_error("target").get()}</p>
+                </div>
+                <div class="field-row">
+                    <TextField label="LB health interval (s)" name="health_interval" value=value("health_interval") error=field_error("health_interval") placeholder="10"/>
+                    <TextField label="Healthy after (checks)" name="healthy_threshold" value=value("healthy_threshold") error=field_error("healthy_threshold") placeholder="2"/>
+                    <TextField label="Drain delay (s)" name="deregistration_delay" value=value("deregistration_delay") error=field_error("deregistration_delay") placeholder="30"
+                        hint="AWS only: the load balancer's target group."/>
                 </div>
             </fieldset>
             <fieldset>

@@ -20,6 +20,7 @@ pub fn Layout() -> impl IntoView {
                 <nav class="nav" aria-label="Main">
                     <A href="/" exact=true>"Apps"</A>
                     <A href="/deployments">"Deployments"</A>
+                    <A href="/targets">"Targets"</A>
                     <A href="/account">"Account"</A>
                 </nav>
                 // No Suspense is created inside this Suspense's async block: a

@@ -8,9 +8,11 @@ pub mod env_text;
 pub mod error_panel;
 pub mod layout;
 pub mod log_view;
+pub mod plan_table;
 pub mod session;
 pub mod status_badge;
 pub mod steps_bar;
+pub mod target_form;
 pub mod text_field;
 
 /// "2026-11-22T03:40:12Z" → "2026-11-22 03:40 UTC".

@@ -5,11 +5,13 @@ use leptos_router::hooks::use_params_map;
 use crate::components::csrf_input::CsrfInput;
 use crate::components::deployment_table::DeploymentTable;
 use crate::components::error_panel::{ErrorPanel, FormAlert};
+use crate::components::plan_table::{CostLine, PlanTable};
 use crate::components::short_time;
 use crate::components::status_badge::StatusBadge;
 use crate::model::AppView;
 use crate::server_fns::apps::{DeleteApp, get_app};
 use crate::server_fns::deployments::{Deploy, HistoryQuery, list_deployments, runtime_logs};
+use crate::server_fns::targets::{PlanApp, TeardownApp, app_aws};
 
 #[component]
 pub fn AppPage() -> impl IntoView {
@@ -26,6 +28,8 @@ pub fn AppPage() -> impl IntoView {
         |(app, _)| list_deployments(HistoryQuery { app, ..HistoryQuery::default() }),
     );
     let logs = Resource::new(move || (name(), tick.get()), |(app, _)| runtime_logs(app));
+    // Where the app runs on AWS, and its drift (None on the local engine).
+    let aws = Resource::new(name, app_aws);
     // While a deployment is queued or running, refresh every 2 s.
     #[cfg(feature = "hydrate")]
     {
@@ -53,14 +57,124 @@ pub fn AppPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <DeployPanel name=name() deployments busy/>
+        <AwsPanel aws/>
+        <DeployPanel name=name() deployments busy aws/>
         <RuntimeLogs logs/>
+        <AwsTeardown name=name() aws/>
         <DangerZone name=name()/>
     }
 }
 
 type DeploymentsResource = Resource<Result<Vec<crate::model::DeploymentView>, crate::error::UiError>>;
 type LogsResource = Resource<Result<Vec<(String, Vec<String>)>, crate::error::UiError>>;
+type AwsResource = Resource<Result<Option<crate::model::AwsAppView>, crate::error::UiError>>;
+
+/// An app on AWS: its target, and any change made outside Slipway.
+#[component]
+fn AwsPanel(aws: AwsResource) -> impl IntoView {
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match aws.await {
+                    Ok(None) => ().into_any(),
+                    Ok(Some(on)) => view! {
+                        <section class="panel" id="aws">
+                            <h2>"AWS"</h2>
+                            <p>"Runs on ECS Fargate, target "<a href=format!("/targets/{}", on.target)>{on.target.clone()}</a>
+                                {format!(" (cluster {} in {}).", on.cluster, on.region)}</p>
+                            {match (on.drift_error, on.drift.is_empty(), on.drift_checked) {
+                                (Some(error), _, _) => view! { <p class="alert alert-warning drift">"Drift check failed: "{error}</p> }.into_any(),
+                                (None, false, _) => view! {
+                                    <div class="alert alert-warning drift" data-drift="true">
+                                        <p><strong>"Changed outside Slipway:"</strong></p>
+                                        <ul>{on.drift.into_iter().map(|d| view! { <li>{d}</li> }).collect_view()}</ul>
+                                        <p class="small">"The next deploy (or a rollback) puts Slipway's settings back."</p>
+                                    </div>
+                                }.into_any(),
+                                (None, true, true) => view! { <p class="muted drift" data-drift="false">"No drift: the service and its task definition are as Slipway left them."</p> }.into_any(),
+                                (None, true, false) => view! { <p class="muted drift">"Not deployed on AWS yet."</p> }.into_any(),
+                            }}
+                        </section>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorPanel error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// AWS apps: review the plan and its cost, then deploy.
+#[component]
+fn PlanThenDeploy(name: String) -> impl IntoView {
+    let plan = ServerAction::<PlanApp>::new();
+    let deploy = ServerAction::<Deploy>::new();
+    let plan_error = Signal::derive(move || plan.value().get().and_then(Result::err));
+    let deploy_error = Signal::derive(move || deploy.value().get().and_then(Result::err));
+    let deploy_name = StoredValue::new(name.clone());
+    view! {
+        <ActionForm action=plan attr:class="form form-inline">
+            <CsrfInput/>
+            <FormAlert error=plan_error/>
+            <input type="hidden" name="app" value=name/>
+            <button type="submit" class="button" data-action="review-plan" disabled=move || plan.pending().get()>
+                {move || if plan.pending().get() { "Planning…" } else { "Review plan" }}
+            </button>
+            <span class="muted small">" What the deploy creates or changes in AWS, and what it costs."</span>
+        </ActionForm>
+        {move || plan.value().get().and_then(Result::ok).map(|planned| view! {
+            <div class="plan" id="plan">
+                <CostLine cost=planned.cost size=planned.size/>
+                <PlanTable items=planned.items/>
+                <ActionForm action=deploy attr:class="form form-inline deploy-form">
+                    <CsrfInput/>
+                    <FormAlert error=deploy_error/>
+                    <input type="hidden" name="app" value=deploy_name.get_value()/>
+                    <input name="commit" placeholder="commit SHA (optional; default: branch head)" aria-label="Commit" autocomplete="off"/>
+                    <p class="field-error">{move || deploy_error.get().and_then(|e| e.field_error("commit"))}</p>
+                    <button type="submit" class="button button-primary" data-action="deploy" disabled=move || deploy.pending().get()>"Deploy these changes"</button>
+                </ActionForm>
+            </div>
+        })}
+    }
+}
+
+/// AWS apps: remove the service, rule, target group and log group (and images).
+#[component]
+fn AwsTeardown(name: String, aws: AwsResource) -> impl IntoView {
+    let teardown = ServerAction::<TeardownApp>::new();
+    let error = Signal::derive(move || teardown.value().get().and_then(Result::err));
+    let name = StoredValue::new(name);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match aws.await {
+                    Ok(Some(_)) => view! {
+                        <section class="panel panel-danger" id="aws-teardown">
+                            <h2>"Tear down on AWS"</h2>
+                            <p>"Deletes the app's ECS service, listener rule, target group, log group, task definitions and stored secrets. The app stays in Slipway; deploy again to recreate them."</p>
+                            <ActionForm action=teardown attr:class="form form-inline">
+                                <CsrfInput/>
+                                <FormAlert error=error/>
+                                <input type="hidden" name="app" value=name.get_value()/>
+                                <label><input type="checkbox" name="delete_images"/>" Also delete its ECR images"</label>
+                                <label for="confirm-teardown">"Type "<strong class="mono">{name.get_value()}</strong>" to confirm"</label>
+                                <input id="confirm-teardown" name="confirm" autocomplete="off"/>
+                                <p class="field-error">{move || error.get().and_then(|e| e.field_error("confirm"))}</p>
+                                <button type="submit" class="button button-danger" data-action="teardown-app" disabled=move || teardown.pending().get()>
+                                    {move || if teardown.pending().get() { "Tearing down…" } else { "Tear down" }}
+                                </button>
+                            </ActionForm>
+                            {move || teardown.value().get().and_then(Result::ok).map(|done| view! {
+                                <ul class="done-list">{done.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                            })}
+                        </section>
+                    }.into_any(),
+                    _ => ().into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
 
 #[component]
 fn AppDetail(app: AppView) -> impl IntoView {
@@ -75,6 +189,7 @@ fn AppDetail(app: AppView) -> impl IntoView {
             <section class="panel">
                 <h2>"Settings"</h2>
                 <dl class="settings">
+                    <dt>"Runs on"</dt><dd>{if app.on_aws() { format!("AWS ECS Fargate (target {})", app.target) } else { "this machine's Docker engine".to_owned() }}</dd>
                     <dt>"Repository"</dt><dd class="mono">{app.repo_url.clone()}</dd>
                     <dt>"Branch"</dt><dd class="mono">{app.branch.clone()}</dd>
                     <dt>"Dockerfile"</dt><dd class="mono">{app.dockerfile.clone()}</dd>
@@ -137,24 +252,39 @@ fn DangerZone(name: String) -> impl IntoView {
 
 /// Deploy button, the app's URL once live, and its latest deployments.
 #[component]
-fn DeployPanel(name: String, deployments: DeploymentsResource, busy: RwSignal<bool>) -> impl IntoView {
+fn DeployPanel(
+    name: String,
+    deployments: DeploymentsResource,
+    busy: RwSignal<bool>,
+    aws: AwsResource,
+) -> impl IntoView {
     let deploy = ServerAction::<Deploy>::new();
     let error = Signal::derive(move || deploy.value().get().and_then(Result::err));
     let history = format!("/deployments?app={name}");
+    let stored_name = StoredValue::new(name.clone());
     view! {
         <section class="panel" id="deployments">
             <div class="panel-head">
                 <h2>"Deployments"</h2>
                 <a href=history>"Full history"</a>
             </div>
-            <ActionForm action=deploy attr:class="form form-inline deploy-form">
-                <CsrfInput/>
-                <FormAlert error=error/>
-                <input type="hidden" name="app" value=name.clone()/>
-                <input name="commit" placeholder="commit SHA (optional; default: branch head)" aria-label="Commit" autocomplete="off"/>
-                <p class="field-error">{move || error.get().and_then(|e| e.field_error("commit"))}</p>
-                <button type="submit" class="button button-primary" data-action="deploy" disabled=move || deploy.pending().get()>"Deploy"</button>
-            </ActionForm>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    if let Ok(Some(_)) = aws.await {
+                        return view! { <PlanThenDeploy name=stored_name.get_value()/> }.into_any();
+                    }
+                    view! {
+                        <ActionForm action=deploy attr:class="form form-inline deploy-form">
+                            <CsrfInput/>
+                            <FormAlert error=error/>
+                            <input type="hidden" name="app" value=stored_name.get_value()/>
+                            <input name="commit" placeholder="commit SHA (optional; default: branch head)" aria-label="Commit" autocomplete="off"/>
+                            <p class="field-error">{move || error.get().and_then(|e| e.field_error("commit"))}</p>
+                            <button type="submit" class="button button-primary" data-action="deploy" disabled=move || deploy.pending().get()>"Deploy"</button>
+                        </ActionForm>
+                    }.into_any()
+                })}
+            </Transition>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match deployments.await {

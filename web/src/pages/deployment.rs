@@ -71,6 +71,8 @@ fn DeploymentDetail(page: PageData) -> impl IntoView {
                         <dd>{d.trigger.clone()}" by "{d.requested_by.clone()}{d.rollback_of.map(|r| view! { " · rollback to " <a href=format!("/deployments/{r}")>"#"{r}</a> })}</dd>
                         <dt>"Queued"</dt><dd>{short_time(&d.created_at)}</dd>
                         <dt>"Took"</dt><dd>{d.duration_secs.map_or_else(|| "—".to_owned(), |s| format!("{s} s"))}</dd>
+                        <dt>"Target"</dt><dd>{if d.target == "local" { "this machine's Docker engine".to_owned() } else { format!("AWS target {}", d.target) }}</dd>
+                        {d.task_definition_arn.clone().map(|arn| view! { <dt>"Task definition"</dt><dd class="mono">{arn}</dd> })}
                         <dt>"Image"</dt><dd class="mono">{d.image.clone().unwrap_or_else(|| "—".into())}{d.image_digest.clone().map(|g| format!(" @ {g}"))}</dd>
                         {d.url.clone().filter(|_| d.status == "live").map(|url| view! {
                             <dt>"URL"</dt><dd><a class="app-url" href=url.clone() target="_blank">{url.clone()}</a></dd>

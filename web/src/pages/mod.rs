@@ -10,3 +10,4 @@ pub mod history;
 pub mod login;
 pub mod not_found;
 pub mod setup;
+pub mod targets;

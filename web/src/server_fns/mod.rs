@@ -6,6 +6,7 @@ pub mod account;
 pub mod apps;
 pub mod deployments;
 pub mod session;
+pub mod targets;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context {

@@ -233,3 +233,49 @@ mod tests {
         assert!(creds.message.contains("bad token"));
     }
 }
+
+#[cfg(test)]
+mod policy_tests {
+    use std::collections::BTreeSet;
+
+    /// Every IAM action the AWS target calls (named in `failed(..)` /
+    /// `refused(..)` / `AwsError::new(..)`) is granted by the documented policy.
+    #[test]
+    fn the_documented_iam_policy_grants_every_call() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let policy = std::fs::read_to_string(root.join("../docs/aws/slipway-iam-policy.json")).unwrap();
+        let policy: serde_json::Value = serde_json::from_str(&policy).unwrap();
+        let granted: BTreeSet<String> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| match &s["Action"] {
+                serde_json::Value::String(one) => vec![one.clone()],
+                many => many.as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
+            })
+            .collect();
+        let mut called = BTreeSet::new();
+        for file in std::fs::read_dir(root.join("src/targets/ecs")).unwrap() {
+            let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+            for piece in text.split('"').skip(1).step_by(2) {
+                let service = piece.split(':').next().unwrap_or_default();
+                let is_action = ["ec2", "ecr", "ecs", "elasticloadbalancing", "iam", "logs", "ssm", "sts"]
+                    .contains(&service)
+                    && piece.split(':').nth(1).is_some_and(|a| {
+                        a.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                            && a.chars().all(|c| c.is_ascii_alphanumeric())
+                    })
+                    && piece.matches(':').count() == 1;
+                if is_action {
+                    called.insert(piece.to_owned());
+                }
+            }
+        }
+        assert!(called.len() > 40, "found the calls: {called:?}");
+        // Granted to the task execution role Slipway creates, not to Slipway itself.
+        let execution_role_only = ["ssm:GetParameters"];
+        let missing: Vec<&String> =
+            called.iter().filter(|a| !granted.contains(*a) && !execution_role_only.contains(&a.as_str())).collect();
+        assert!(missing.is_empty(), "the policy lacks {missing:?}");
+    }
+}

@@ -1219,7 +1219,7 @@ mod tests {
         assert_eq!((rule.from_port(), rule.to_port()), (Some(8080), Some(8080)));
         assert!(rule.ip_ranges().is_empty(), "no CIDR source: tasks are not reachable directly");
         assert_eq!(rule.user_id_group_pairs()[0].group_id(), Some("sg-alb"));
-        assert!(has_permission(&[rule.clone()], &rule));
+        assert!(has_permission(std::slice::from_ref(&rule), &rule));
         assert!(!has_permission(&[tasks_ingress(9090, "sg-alb")], &rule));
         let alb = alb_ingress();
         assert_eq!(alb.iter().map(|r| r.from_port().unwrap()).collect::<Vec<_>>(), [80, 443]);
