@@ -203,6 +203,26 @@ where
     }
 }
 
+/// A look-up that may find nothing: `Ok(None)` when AWS answers with the
+/// error code `missing` (e.g. "NoSuchEntity"), the value otherwise.
+pub fn unless_missing<T, E, R>(
+    action: &'static str,
+    missing: &str,
+    result: Result<T, SdkError<E, R>>,
+) -> Result<Option<T>, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(error) => {
+            let error = refused(action, error);
+            if error.is(missing) { Ok(None) } else { Err(error) }
+        }
+    }
+}
+
 /// `.map_err(failed("ecs:CreateService"))` on an SDK call.
 pub fn failed<E, R>(action: &'static str) -> impl FnOnce(SdkError<E, R>) -> AwsError
 where

@@ -18,7 +18,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::clients::{Aws, AwsError, failed};
+use super::clients::{Aws, AwsError, failed, unless_missing};
 use super::requests::{self, APP_TAG, MANAGED_TAG, TargetGroupSettings};
 use super::target::AwsTarget;
 
@@ -448,16 +448,8 @@ impl<'a> Provisioner<'a> {
         }
         let name = execution_role_name(&self.target.name);
         let iam = &self.aws.iam;
-        let existing = match iam.get_role().role_name(&name).send().await {
-            Ok(found) => found.role().map(|r| r.arn().to_owned()),
-            Err(error) => {
-                let error = super::clients::refused("iam:GetRole", error);
-                if !error.is("NoSuchEntity") {
-                    return Err(error);
-                }
-                None
-            }
-        };
+        let existing = unless_missing("iam:GetRole", "NoSuchEntity", iam.get_role().role_name(&name).send().await)?
+            .and_then(|found| found.role().map(|r| r.arn().to_owned()));
         let mut changes = Vec::new();
         let arn = match existing {
             Some(arn) => {
@@ -779,29 +771,21 @@ impl<'a> Provisioner<'a> {
     pub async fn repository(&mut self, app: &str) -> Result<Option<String>, AwsError> {
         let name = repository_name(app);
         let ecr = &self.aws.ecr;
-        let existing = match ecr.describe_repositories().repository_names(&name).send().await {
-            Ok(found) => found.repositories().first().and_then(|r| r.repository_uri()).map(str::to_owned),
-            Err(error) => {
-                let error = super::clients::refused("ecr:DescribeRepositories", error);
-                if !error.is("RepositoryNotFoundException") {
-                    return Err(error);
-                }
-                None
-            }
-        };
+        let existing = unless_missing(
+            "ecr:DescribeRepositories",
+            "RepositoryNotFoundException",
+            ecr.describe_repositories().repository_names(&name).send().await,
+        )?
+        .and_then(|found| found.repositories().first().and_then(|r| r.repository_uri()).map(str::to_owned));
         let policy = lifecycle_policy(self.target.keep_images);
         let uri = match existing {
             Some(uri) => {
-                let current = match ecr.get_lifecycle_policy().repository_name(&name).send().await {
-                    Ok(found) => found.lifecycle_policy_text().map(str::to_owned),
-                    Err(error) => {
-                        let error = super::clients::refused("ecr:GetLifecyclePolicy", error);
-                        if !error.is("LifecyclePolicyNotFoundException") {
-                            return Err(error);
-                        }
-                        None
-                    }
-                };
+                let current = unless_missing(
+                    "ecr:GetLifecyclePolicy",
+                    "LifecyclePolicyNotFoundException",
+                    ecr.get_lifecycle_policy().repository_name(&name).send().await,
+                )?
+                .and_then(|found| found.lifecycle_policy_text().map(str::to_owned));
                 if current.as_deref().is_some_and(|c| same_json(c, &policy)) {
                     self.note("ECR repository", &name, PlanAction::Unchanged, vec![]);
                     return Ok(Some(uri));
@@ -913,16 +897,12 @@ impl<'a> Provisioner<'a> {
         )
         .map_err(|message| AwsError::new("elasticloadbalancing:CreateTargetGroup", message))?;
         let elb = &self.aws.elb;
-        let existing = match elb.describe_target_groups().names(&name).send().await {
-            Ok(found) => found.target_groups().first().cloned(),
-            Err(error) => {
-                let error = super::clients::refused("elasticloadbalancing:DescribeTargetGroups", error);
-                if !error.is("TargetGroupNotFound") {
-                    return Err(error);
-                }
-                None
-            }
-        };
+        let existing = unless_missing(
+            "elasticloadbalancing:DescribeTargetGroups",
+            "TargetGroupNotFound",
+            elb.describe_target_groups().names(&name).send().await,
+        )?
+        .and_then(|found| found.target_groups().first().cloned());
         let Some(group) = existing else {
             self.note(
                 "target group",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::types::TaskDefinitionStatus;
 
-use super::clients::{Aws, AwsError, failed, refused};
+use super::clients::{Aws, AwsError, failed, refused, unless_missing};
 use super::provision::{self, EXECUTION_POLICY};
 use super::requests::{self, MANAGED_TAG, TARGET_TAG};
 use super::target::AwsTarget;
@@ -70,16 +70,12 @@ pub async fn app(aws: &Aws, target: &AwsTarget, request: &AppTeardown<'_>) -> Re
 
     // The host rule (on any listener of the load balancer) and the target group.
     let group_name = requests::target_group_name(app);
-    let group_arn = match aws.elb.describe_target_groups().names(&group_name).send().await {
-        Ok(found) => found.target_groups().first().and_then(|g| g.target_group_arn()).map(str::to_owned),
-        Err(e) => {
-            let e = refused("elasticloadbalancing:DescribeTargetGroups", e);
-            if !e.is("TargetGroupNotFound") {
-                return Err(e);
-            }
-            None
-        }
-    };
+    let group_arn = unless_missing(
+        "elasticloadbalancing:DescribeTargetGroups",
+        "TargetGroupNotFound",
+        aws.elb.describe_target_groups().names(&group_name).send().await,
+    )?
+    .and_then(|found| found.target_groups().first().and_then(|g| g.target_group_arn()).map(str::to_owned));
     if let Some(group_arn) = &group_arn {
         for listener in listeners(aws, target).await? {
             let rules = aws
@@ -434,17 +430,9 @@ pub async fn target(aws: &Aws, target: &AwsTarget) -> Result<Vec<String>, AwsErr
     // The execution role, if Slipway made it.
     if target.execution_role_arn.is_none() {
         let name = provision::execution_role_name(&target.name);
-        let tags = aws.iam.list_role_tags().role_name(&name).send().await;
-        let ours = match tags {
-            Ok(tags) => tags.tags().iter().any(|t| t.key() == MANAGED_TAG),
-            Err(e) => {
-                let e = refused("iam:ListRoleTags", e);
-                if !e.is("NoSuchEntity") {
-                    return Err(e);
-                }
-                false
-            }
-        };
+        let tags =
+            unless_missing("iam:ListRoleTags", "NoSuchEntity", aws.iam.list_role_tags().role_name(&name).send().await)?;
+        let ours = tags.is_some_and(|tags| tags.tags().iter().any(|t| t.key() == MANAGED_TAG));
         if ours {
             tolerate_gone(
                 aws.iam
