@@ -38,6 +38,8 @@ ALTER TABLE apps ADD COLUMN aws_target_id INTEGER REFERENCES aws_targets (id);
 ALTER TABLE apps ADD COLUMN health_interval_secs INTEGER NOT NULL DEFAULT 10;
 ALTER TABLE apps ADD COLUMN healthy_threshold INTEGER NOT NULL DEFAULT 2;
 ALTER TABLE apps ADD COLUMN deregistration_delay_secs INTEGER NOT NULL DEFAULT 30;
+-- Also check health inside the container (the image needs wget or curl).
+ALTER TABLE apps ADD COLUMN container_health_check INTEGER NOT NULL DEFAULT 0;
 
 -- What an ECS deployment registered, for rollback and the drift check.
 ALTER TABLE deployments ADD COLUMN task_definition_arn TEXT;

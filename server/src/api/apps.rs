@@ -58,6 +58,8 @@ pub struct AppRequest {
     healthy_threshold: Option<Value>,
     #[serde(default)]
     deregistration_delay_secs: Option<Value>,
+    #[serde(default)]
+    container_health_check: Option<bool>,
 }
 
 fn text(value: Option<Value>) -> String {
@@ -93,6 +95,7 @@ impl AppRequest {
             health_interval: text(self.health_interval_secs),
             healthy_threshold: text(self.healthy_threshold),
             deregistration_delay: text(self.deregistration_delay_secs),
+            container_health_check: self.container_health_check.unwrap_or(false),
         }
     }
 }

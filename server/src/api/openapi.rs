@@ -314,7 +314,8 @@ pub fn spec() -> Value {
                     "target": { "type": "string", "default": "local", "description": "\"local\" (this machine's Docker engine) or an AWS target's name" },
                     "health_interval_secs": { "type": "integer", "minimum": 5, "maximum": 300, "default": 10, "description": "AWS: target group health-check interval" },
                     "healthy_threshold": { "type": "integer", "minimum": 2, "maximum": 10, "default": 2 },
-                    "deregistration_delay_secs": { "type": "integer", "minimum": 0, "maximum": 3600, "default": 30 }
+                    "deregistration_delay_secs": { "type": "integer", "minimum": 0, "maximum": 3600, "default": 30 },
+                    "container_health_check": { "type": "boolean", "default": false, "description": "AWS: also check GET <health path> inside the container (the image needs wget or curl)" }
                 } },
                 "Deployment": { "type": "object", "properties": {
                     "id": { "type": "integer" }, "app": { "type": "string" },
@@ -342,7 +343,7 @@ pub fn spec() -> Value {
                     "git_username": { "type": ["string", "null"] }, "has_git_token": { "type": "boolean" }, "has_git_ssh_key": { "type": "boolean" },
                     "registry": { "type": ["string", "null"] }, "registry_username": { "type": ["string", "null"] }, "has_registry_password": { "type": "boolean" },
                     "live_deployment_id": { "type": ["integer", "null"] },
-                    "target": { "type": "string" }, "health_interval_secs": { "type": "integer" }, "healthy_threshold": { "type": "integer" }, "deregistration_delay_secs": { "type": "integer" },
+                    "target": { "type": "string" }, "health_interval_secs": { "type": "integer" }, "healthy_threshold": { "type": "integer" }, "deregistration_delay_secs": { "type": "integer" }, "container_health_check": { "type": "boolean" },
                     "status": { "type": "string", "description": "The latest deployment's status, or not_deployed" }, "created_at": { "type": "string", "format": "date-time" }, "updated_at": { "type": "string", "format": "date-time" }
                 } }
             }

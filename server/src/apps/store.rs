@@ -48,6 +48,8 @@ pub struct AppDraft {
     pub health_interval: String,
     pub healthy_threshold: String,
     pub deregistration_delay: String,
+    /// AWS: also check health inside the container (the image needs wget or curl).
+    pub container_health_check: bool,
 }
 
 /// One variable as entered. A secret without a value keeps its stored value (on update).
@@ -114,6 +116,7 @@ pub struct AppSpec {
     pub health_interval_secs: u32,
     pub healthy_threshold: u32,
     pub deregistration_delay_secs: u32,
+    pub container_health_check: bool,
 }
 
 fn or_default<'a>(value: &'a str, default: &'a str) -> &'a str {
@@ -234,6 +237,7 @@ impl AppSpec {
             health_interval_secs: lb.0,
             healthy_threshold: lb.1,
             deregistration_delay_secs: lb.2,
+            container_health_check: draft.container_health_check,
         })
     }
 }
@@ -386,6 +390,7 @@ pub struct App {
     pub health_interval_secs: u32,
     pub healthy_threshold: u32,
     pub deregistration_delay_secs: u32,
+    pub container_health_check: bool,
     /// The latest deployment's status, or `not_deployed`.
     pub status: String,
     /// The deployment serving the app now.
@@ -427,6 +432,7 @@ struct AppRow {
     health_interval_secs: i64,
     healthy_threshold: i64,
     deregistration_delay_secs: i64,
+    container_health_check: bool,
     status: Option<String>,
     live_deployment_id: Option<i64>,
     created_at: i64,
@@ -450,7 +456,7 @@ macro_rules! select_apps {
                     git_ssh_key IS NOT NULL AS has_git_ssh_key, registry_url, registry_username,
                     registry_password IS NOT NULL AS has_registry_password,
                     (SELECT t.name FROM aws_targets t WHERE t.id = apps.aws_target_id) AS target,
-                    health_interval_secs, healthy_threshold, deregistration_delay_secs,
+                    health_interval_secs, healthy_threshold, deregistration_delay_secs, container_health_check,
                     (SELECT status FROM deployments d WHERE d.app_id = apps.id ORDER BY d.id DESC LIMIT 1) AS status,
                     live_deployment_id, created_at, updated_at
              FROM apps ",
@@ -484,6 +490,7 @@ fn to_app(row: AppRow, env: Vec<EnvVar>) -> App {
         health_interval_secs: u32::try_from(row.health_interval_secs).unwrap_or(10),
         healthy_threshold: u32::try_from(row.healthy_threshold).unwrap_or(2),
         deregistration_delay_secs: u32::try_from(row.deregistration_delay_secs).unwrap_or(30),
+        container_health_check: row.container_health_check,
         status: row.status.unwrap_or_else(|| "not_deployed".into()),
         live_deployment_id: row.live_deployment_id,
         created_at: rfc3339(row.created_at),
@@ -618,7 +625,8 @@ async fn write_settings(
         "UPDATE apps SET repo_url = ?, branch = ?, dockerfile = ?, build_context = ?, port = ?, health_path = ?,
          health_timeout_secs = ?, replicas = ?, cpus = ?, memory_mb = ?, git_username = ?, git_token = ?,
          git_ssh_key = ?, registry_url = ?, registry_username = ?, registry_password = ?, aws_target_id = ?,
-         health_interval_secs = ?, healthy_threshold = ?, deregistration_delay_secs = ?, updated_at = ?
+         health_interval_secs = ?, healthy_threshold = ?, deregistration_delay_secs = ?, container_health_check = ?,
+         updated_at = ?
          WHERE id = ?",
     )
     .bind(spec.repo_url.as_str())
@@ -641,6 +649,7 @@ async fn write_settings(
     .bind(i64::from(spec.health_interval_secs))
     .bind(i64::from(spec.healthy_threshold))
     .bind(i64::from(spec.deregistration_delay_secs))
+    .bind(spec.container_health_check)
     .bind(now())
     .bind(app_id)
     .execute(&mut *tx)

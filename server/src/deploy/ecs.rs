@@ -9,7 +9,7 @@ use super::pipeline::Run;
 use super::source::Checkout;
 use crate::apps::App;
 use crate::targets::ecs::provision::{PlanAction, Provisioner};
-use crate::targets::ecs::requests::{ServicePlan, TaskPlan};
+use crate::targets::ecs::requests::{self, ServicePlan, TaskPlan};
 use crate::targets::ecs::{Aws, AwsTarget, plan, provision, release};
 
 /// An AWS target's clients and settings, opened once per deployment.
@@ -90,7 +90,9 @@ pub async fn deploy(run: &Run, ecs: &Ecs, app: &App, release: Release) -> Result
                 execution_role_arn: shared.execution_role_arn.clone().ok_or_else(|| missing("execution role"))?,
                 log_group: resources.log_group.clone(),
                 region: ecs.target.region.clone(),
-                health_command: None,
+                health_command: app
+                    .container_health_check
+                    .then(|| requests::container_health_command(app.port, &app.health_path)),
             };
             let arn = release::register(&ecs.aws, &plan).await?;
             run.log

@@ -70,7 +70,12 @@ async fn provision_deploy_drift_roll_back_and_tear_down_on_ecs() {
         .await;
     assert_eq!(status, 422, "{refused}");
     assert_eq!(refused["error"]["fields"]["memory_mb"]["code"], json!("invalid_fargate_size"), "{refused}");
-    let name = api.create_app(&repo.http_url, json!({ "target": target, "replicas": 2 })).await;
+    let name = api
+        .create_app(&repo.http_url, json!({
+            "target": target, "replicas": 2, "container_health_check": true,
+            "env": [{ "name": "GREETING", "value": "hi" }, { "name": "DB_PASSWORD", "value": "hunter2", "secret": true }]
+        }))
+        .await;
 
     let (status, plan) = api.get(&format!("/api/v1/apps/{name}/plan")).await;
     assert_eq!(status, 200, "{plan}");
@@ -179,6 +184,32 @@ async fn provision_deploy_drift_roll_back_and_tear_down_on_ecs() {
     let td = aws.ecs.describe_task_definition().task_definition(&first_revision).send().await.expect("task definition");
     let td = td.task_definition().expect("task definition");
     assert_eq!((td.cpu(), td.memory()), (Some("256"), Some("512")));
+    assert_eq!(td.network_mode().map(|m| m.as_str()), Some("awsvpc"));
+    assert_eq!(
+        td.execution_role_arn(),
+        Some(format!("arn:aws:iam::{ACCOUNT}:role/slipway-{target}-execution").as_str())
+    );
+    let health = td.container_definitions()[0].health_check().expect("a container health check");
+    assert!(health.command()[1].contains("wget -q -O /dev/null 'http://localhost:8080/healthz'"), "{health:?}");
+    // Plain variables in the environment; the secret as an SSM reference, stored encrypted.
+    let container = &td.container_definitions()[0];
+    let names: Vec<&str> = container.environment().iter().filter_map(|kv| kv.name()).collect();
+    assert_eq!(names, ["GREETING"]);
+    assert_eq!(container.secrets()[0].name(), "DB_PASSWORD");
+    assert_eq!(container.secrets()[0].value_from(), format!("/slipway/{name}/DB_PASSWORD"));
+    let stored = aws
+        .ssm
+        .get_parameter()
+        .name(format!("/slipway/{name}/DB_PASSWORD"))
+        .with_decryption(true)
+        .send()
+        .await
+        .expect("the secret in SSM");
+    let parameter = stored.parameter().expect("parameter");
+    assert_eq!(parameter.value(), Some("hunter2"));
+    assert_eq!(parameter.r#type().map(|t| t.as_str()), Some("SecureString"));
+    let logs_options = td.container_definitions()[0].log_configuration().expect("awslogs").options().expect("options");
+    assert_eq!(logs_options["awslogs-group"], format!("/slipway/{name}"));
     let image = td.container_definitions()[0].image().expect("image");
     assert!(
         image.starts_with(&format!("{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/slipway/{name}@sha256:")),
@@ -243,6 +274,13 @@ async fn provision_deploy_drift_roll_back_and_tear_down_on_ecs() {
         aws.logs.describe_log_groups().log_group_name_prefix(format!("/slipway/{name}")).send().await.expect("logs");
     assert!(logs.log_groups().is_empty());
     assert!(aws.ecr.describe_repositories().repository_names(&repository).send().await.is_err());
+    assert!(
+        aws.ssm.get_parameter().name(format!("/slipway/{name}/DB_PASSWORD")).send().await.is_err(),
+        "the stored secret is gone"
+    );
+    let revisions =
+        aws.ecs.list_task_definitions().family_prefix(format!("slipway-{name}")).send().await.expect("list");
+    assert!(revisions.task_definition_arns().is_empty(), "revisions deregistered: {revisions:?}");
     let task_groups = group_by_name(&aws, &format!("slipway-{target}-tasks")).await;
     assert!(task_groups[0].ip_permissions().is_empty(), "the app's port is closed again");
 
@@ -359,4 +397,80 @@ async fn an_unreachable_aws_is_explained_in_the_test_and_the_deployment_log() {
     let (status, refused) = api.send(reqwest::Method::DELETE, "/api/v1/targets/nowhere", None).await;
     assert_eq!(status, 409, "{refused}");
     assert_eq!(refused["error"]["code"], json!("target_in_use"));
+}
+
+#[tokio::test]
+async fn a_deploy_that_failed_half_way_converges_when_run_again() {
+    let app = spawn_app().await;
+    let api = Api::new(&app).await;
+    let region = fresh_region();
+    let target = create_target(&api, region).await;
+    let aws = sdk(region).await;
+    let (status, provisioned) = api.post(&format!("/api/v1/targets/{target}/provision"), json!({})).await;
+    assert_eq!(status, 200, "{provisioned}");
+    let repo = fixture_repo("converge\n");
+    let name = api.create_app(&repo.http_url, json!({ "target": target })).await;
+
+    // Someone else's rule already routes the app's host: the deploy stops, in plain words.
+    let lb = aws.elb.describe_load_balancers().names(format!("slipway-{target}")).send().await.expect("ALB");
+    let lb = lb.load_balancers()[0].load_balancer_arn().expect("ARN").to_owned();
+    let listener = aws.elb.describe_listeners().load_balancer_arn(&lb).send().await.expect("listeners");
+    let listener = listener.listeners()[0].listener_arn().expect("ARN").to_owned();
+    let vpc = aws.ec2.describe_vpcs().send().await.expect("VPCs").vpcs()[0].vpc_id().expect("VPC").to_owned();
+    let other = aws
+        .elb
+        .create_target_group()
+        .name("someone-else")
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(vpc)
+        .target_type(aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Ip)
+        .send()
+        .await
+        .expect("a foreign target group");
+    let other = other.target_groups()[0].target_group_arn().expect("ARN").to_owned();
+    let rule = aws
+        .elb
+        .create_rule()
+        .listener_arn(&listener)
+        .priority(7)
+        .conditions(
+            aws_sdk_elasticloadbalancingv2::types::RuleCondition::builder()
+                .field("host-header")
+                .values(format!("{name}.apps.example.com"))
+                .build(),
+        )
+        .actions(
+            aws_sdk_elasticloadbalancingv2::types::Action::builder()
+                .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward)
+                .target_group_arn(&other)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("a foreign rule");
+    let first = api.deploy(&name, None).await;
+    let failed = wait_until_done(&app, first).await;
+    assert_eq!(failed.status, "failed");
+    let error = failed.error.unwrap_or_default();
+    assert!(error.contains("already routes") && error.contains(&format!("{name}.apps.example.com")), "{error}");
+
+    // Once the foreign rule is gone, the same deploy converges: nothing twice.
+    aws.elb.delete_rule().rule_arn(rule.rules()[0].rule_arn().expect("ARN")).send().await.expect("delete rule");
+    let second = api.deploy(&name, None).await;
+    let done = wait_until_done(&app, second).await;
+    assert_eq!(done.status, "live", "{}", api.log(second).await);
+    assert!(api.log(second).await.contains("already as they should be"));
+    assert_eq!(aws.elb.describe_load_balancers().send().await.expect("ALBs").load_balancers().len(), 1);
+    assert_eq!(group_by_name(&aws, &format!("slipway-{target}-tasks")).await.len(), 1);
+    let groups = aws.elb.describe_target_groups().send().await.expect("TGs");
+    assert_eq!(
+        groups.target_groups().iter().filter(|g| g.target_group_name() == Some(&format!("slw-{name}"))).count(),
+        1
+    );
+    let rules = aws.elb.describe_rules().listener_arn(&listener).send().await.expect("rules");
+    assert_eq!(rules.rules().iter().filter(|r| r.is_default() != Some(true)).count(), 1);
+    let services =
+        aws.ecs.describe_services().cluster(format!("slipway-{target}")).services(&name).send().await.expect("svc");
+    assert_eq!(services.services().len(), 1);
 }

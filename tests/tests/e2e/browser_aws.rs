@@ -141,7 +141,30 @@ async fn walk(app: &TestApp, browser: &Client) {
     hydrated(browser).await;
     text_appears(browser, "#aws .drift", "desired count is 4; Slipway set 1").await;
 
+    // A second version (over the API), then roll back to the first from the app page.
+    let api = slipway_tests::deploys::Api::new(app).await;
+    repo.push(&[("www/index.html", b"second\n")], "second version");
+    let second = api.deploy("shop", None).await;
+    let done = slipway_tests::deploys::wait_until_done(app, second).await;
+    assert_eq!(done.status, "live", "{}", api.log(second).await);
+    browser.goto(&app.at("/apps/shop")).await.expect("app page");
+    hydrated(browser).await;
+    click(browser, "button[data-action='rollback']").await;
+    wait_until("the rollback's page", WAIT, || async {
+        let url = browser.current_url().await.ok()?;
+        url.path().strip_prefix("/deployments/").and_then(|id| id.parse::<i64>().ok()).filter(|id| *id > second)
+    })
+    .await;
+    hydrated(browser).await;
+    text_appears(browser, ".log", "Rolling back to deployment #1").await;
+    text_appears(browser, ".page-head", "Live").await;
+    text_appears(browser, "body", "slipway-shop:1").await;
+    let services = aws.ecs.describe_services().cluster("slipway-staging").services("shop").send().await.expect("svc");
+    assert!(services.services()[0].task_definition().unwrap_or_default().ends_with("slipway-shop:1"));
+
     // Tear the app down on AWS.
+    browser.goto(&app.at("/apps/shop")).await.expect("app page");
+    hydrated(browser).await;
     fill(browser, "confirm", "shop").await;
     click(browser, "button[data-action='teardown-app']").await;
     text_appears(browser, "#aws-teardown .done-list", "Deleted ECS service shop").await;

@@ -45,6 +45,13 @@ pub fn AppForm(
                 "health_interval" => app.health_interval_secs.to_string(),
                 "healthy_threshold" => app.healthy_threshold.to_string(),
                 "deregistration_delay" => app.deregistration_delay_secs.to_string(),
+                "container_health_check" => {
+                    if app.container_health_check {
+                        "on".into()
+                    } else {
+                        String::new()
+                    }
+                }
                 "build_args" => app
                     .env
                     .iter()
@@ -159,6 +166,10 @@ pub fn AppForm(
                     <TextField label="Healthy after (checks)" name="healthy_threshold" value=value("healthy_threshold") error=field_error("healthy_threshold") placeholder="2"/>
                     <TextField label="Drain delay (s)" name="deregistration_delay" value=value("deregistration_delay") error=field_error("deregistration_delay") placeholder="30"
                         hint="AWS only: the load balancer's target group."/>
+                </div>
+                <div class="field checkbox">
+                    <label><input type="checkbox" name="container_health_check" checked=move || value("container_health_check").get() == "on"/>
+                        " AWS: also check the health path inside the container (the image needs wget or curl)"</label>
                 </div>
             </fieldset>
             <fieldset>

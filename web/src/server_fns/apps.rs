@@ -50,6 +50,7 @@ pub async fn save_app(
     #[server(default)] health_interval: String,
     #[server(default)] healthy_threshold: String,
     #[server(default)] deregistration_delay: String,
+    #[server(default)] container_health_check: Option<String>,
     csrf: String,
 ) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
@@ -77,6 +78,7 @@ pub async fn save_app(
         ("health_interval", health_interval.as_str()),
         ("healthy_threshold", healthy_threshold.as_str()),
         ("deregistration_delay", deregistration_delay.as_str()),
+        ("container_health_check", if container_health_check.is_some() { "on" } else { "" }),
     ];
     // Secret values are not echoed back; their names are.
     let secret_names = secret_names(&secrets);
@@ -119,6 +121,7 @@ pub async fn save_app(
         health_interval: health_interval.clone(),
         healthy_threshold: healthy_threshold.clone(),
         deregistration_delay: deregistration_delay.clone(),
+        container_health_check: container_health_check.is_some(),
     };
     let spec = AppSpec::parse(&draft).map_err(|f| fail(slipway_server::Error::Validation(f).into()))?;
     let app = if original.is_empty() {

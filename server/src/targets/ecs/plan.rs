@@ -142,6 +142,10 @@ fn task_definition_changes(
         changes.push(format!("memory: {} → {} MiB", current.memory().unwrap_or("unset"), size.memory_mb()));
     }
     let Some(container) = current.container_definitions().first() else { return changes };
+    if container.health_check().is_some() != app.container_health_check {
+        changes
+            .push(format!("container health check: {}", if app.container_health_check { "added" } else { "removed" }));
+    }
     let port = container.port_mappings().first().and_then(|p| p.container_port());
     if port != Some(i32::from(app.port)) {
         changes.push(format!("port: {} → {}", port.map(|p| p.to_string()).unwrap_or_default(), app.port));

@@ -45,6 +45,12 @@ pub struct TaskPlan {
     pub health_command: Option<String>,
 }
 
+/// The in-container health check: GET the health path with wget, or curl.
+pub fn container_health_command(port: u16, path: &str) -> String {
+    let url = format!("http://localhost:{port}{path}");
+    format!("wget -q -O /dev/null '{url}' || curl -fsS -o /dev/null '{url}' || exit 1")
+}
+
 /// The ECS task-definition family of an app.
 pub fn family(app: &str) -> String {
     format!("slipway-{app}")
