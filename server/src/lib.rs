@@ -18,6 +18,7 @@ pub mod secrets;
 pub mod state;
 pub mod targets;
 pub mod time_fmt;
+pub mod webhooks;
 
 pub use error::{Error, FieldErrors};
 pub use state::AppState;

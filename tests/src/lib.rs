@@ -20,6 +20,7 @@ pub mod moto;
 pub mod registry;
 pub mod service;
 mod spawn_app;
+pub mod webhooks;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

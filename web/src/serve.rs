@@ -105,6 +105,7 @@ pub fn router(state: AppState, addr: SocketAddr) -> Router {
         .route("/healthz", get(healthz))
         .route("/_app/{*fn_name}", any(server_fn_handler))
         .merge(slipway_server::api::router().with_state(state.clone()))
+        .merge(slipway_server::webhooks::router().with_state(state.clone()))
         .nest_service("/pkg", ServeDir::new(site_root.join("pkg")))
         .leptos_routes_with_context(&web, routes, context.clone(), {
             let leptos = web.leptos.clone();

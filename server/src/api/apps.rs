@@ -143,3 +143,53 @@ pub async fn remove(State(state): State<AppState>, _user: CurrentUser, Path(name
     tracing::info!(app = %name, "app deleted");
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The app's webhook: URL, branch patterns, and the latest deliveries.
+pub async fn webhook(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(name): Path<String>,
+) -> Result<ApiJson<crate::webhooks::store::Webhook>> {
+    Ok(ApiJson(crate::webhooks::store::show(&state.db, &state.config.public_url, &name).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRequest {
+    /// Glob patterns of the branches that deploy (default: the app's branch).
+    #[serde(default)]
+    branches: Option<String>,
+}
+
+/// Turns the webhook on or rotates its secret; the secret is in this answer only.
+pub async fn rotate_webhook(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<ApiJson<crate::webhooks::store::NewSecret>> {
+    let request: WebhookRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        WebhookRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| crate::Error::BadRequest(format!("The body is not valid: {e}")))?
+    };
+    let secret = crate::webhooks::store::rotate(
+        &state.db,
+        &state.secrets,
+        &state.config.public_url,
+        &name,
+        request.branches.as_deref(),
+    )
+    .await?;
+    tracing::info!(app = %name, by = %user.email, "webhook secret rotated");
+    Ok(ApiJson(secret))
+}
+
+pub async fn disable_webhook(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(name): Path<String>,
+) -> Result<StatusCode> {
+    crate::webhooks::store::disable(&state.db, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

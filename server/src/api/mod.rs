@@ -25,6 +25,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/apps/{app}", get(apps::show).put(apps::update).delete(apps::remove))
         .route("/api/v1/apps/{app}/deployments", get(deployments::list_for_app).post(deployments::create))
         .route("/api/v1/apps/{app}/rollback", post(deployments::rollback))
+        .route(
+            "/api/v1/apps/{app}/webhook",
+            get(apps::webhook).post(apps::rotate_webhook).delete(apps::disable_webhook),
+        )
         .route("/api/v1/apps/{app}/plan", get(targets::app_plan))
         .route("/api/v1/apps/{app}/drift", get(targets::app_drift))
         .route("/api/v1/apps/{app}/teardown", post(targets::app_teardown))

@@ -144,6 +144,28 @@ pub fn spec() -> Value {
                     "responses": merge(json!({ "202": queued.clone() }), error_responses(&["400", "401", "403", "404", "409"]))
                 }
             },
+            "/api/v1/apps/{app}/webhook": {
+                "parameters": [app_param.clone()],
+                "get": {
+                    "summary": "The app's webhook: URL (POST /hooks/{app}), branch patterns, latest deliveries with their outcome", "operationId": "getWebhook",
+                    "responses": merge(json!({ "200": { "description": "Webhook", "content": { "application/json": { "schema": { "type": "object", "properties": {
+                        "enabled": { "type": "boolean" }, "url": { "type": "string" }, "branches": { "type": "string" },
+                        "deliveries": { "type": "array", "items": { "type": "object", "properties": {
+                            "id": { "type": "integer" }, "provider": { "type": "string" }, "event": { "type": "string" }, "delivery_id": { "type": ["string", "null"] },
+                            "outcome": { "type": "string", "enum": ["queued", "joined", "ignored", "ping", "duplicate", "refused", "invalid"] },
+                            "detail": { "type": ["string", "null"] }, "deployment_id": { "type": ["integer", "null"] },
+                            "commit_sha": { "type": ["string", "null"] }, "pusher": { "type": ["string", "null"] }, "received_at": { "type": "string" } } } } } } } } } }), error_responses(&["401", "404"]))
+                },
+                "post": {
+                    "summary": "Turn the webhook on, or rotate its secret (shown in this answer only)", "operationId": "rotateWebhook",
+                    "requestBody": { "required": false, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "properties": { "branches": { "type": "string", "description": "Glob patterns, comma-separated (default: the app's branch)" } } } } } },
+                    "responses": merge(json!({ "200": { "description": "The secret, once", "content": { "application/json": { "schema": { "type": "object", "properties": { "url": { "type": "string" }, "secret": { "type": "string" }, "branches": { "type": "string" } } } } } } }), error_responses(&["400", "401", "403", "404", "422"]))
+                },
+                "delete": {
+                    "summary": "Turn the webhook off", "operationId": "disableWebhook",
+                    "responses": merge(json!({ "204": { "description": "Off" } }), error_responses(&["401", "403", "404"]))
+                }
+            },
             "/api/v1/apps/{app}/plan": {
                 "parameters": [app_param.clone()],
                 "get": {

@@ -75,8 +75,22 @@ async fn insert(
     commit: Option<&str>,
     rollback_of: Option<i64>,
 ) -> Result<i64> {
-    let commit = commit.map(parse_commit).transpose().map_err(Error::Validation)?;
     let mut tx = db.begin().await?;
+    let id = enqueue_in(&mut tx, app_id, trigger, requested_by, commit, rollback_of).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// `enqueue` inside the caller's transaction (a webhook records its delivery in the same one).
+pub async fn enqueue_in(
+    tx: &mut sqlx::SqliteConnection,
+    app_id: i64,
+    trigger: Trigger,
+    requested_by: &str,
+    commit: Option<&str>,
+    rollback_of: Option<i64>,
+) -> Result<i64> {
+    let commit = commit.map(parse_commit).transpose().map_err(Error::Validation)?;
     let at = now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO deployments (app_id, status, trigger, requested_by, requested_commit, rollback_of, created_at)
@@ -100,7 +114,6 @@ async fn insert(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

@@ -10,3 +10,4 @@ mod deploy;
 mod deploy_queue;
 mod forms;
 mod testbed;
+mod webhooks;
