@@ -390,3 +390,69 @@ mod from_aws {
         }
     }
 }
+
+/// An app's webhook as the UI shows it (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookView {
+    pub enabled: bool,
+    pub url: String,
+    pub branches: String,
+    pub deliveries: Vec<DeliveryView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub provider: String,
+    pub event: String,
+    pub delivery_id: Option<String>,
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub deployment_id: Option<i64>,
+    pub pusher: Option<String>,
+    pub received_at: String,
+}
+
+/// A new or rotated webhook secret, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSecretView {
+    pub url: String,
+    pub secret: String,
+    pub branches: String,
+}
+
+#[cfg(feature = "ssr")]
+mod from_webhooks {
+    use slipway_server::webhooks::store::{NewSecret, Webhook};
+
+    use super::*;
+
+    impl From<Webhook> for WebhookView {
+        fn from(w: Webhook) -> Self {
+            Self {
+                enabled: w.enabled,
+                url: w.url,
+                branches: w.branches,
+                deliveries: w
+                    .deliveries
+                    .into_iter()
+                    .map(|d| DeliveryView {
+                        provider: d.provider,
+                        event: d.event,
+                        delivery_id: d.delivery_id,
+                        outcome: d.outcome,
+                        detail: d.detail,
+                        deployment_id: d.deployment_id,
+                        pusher: d.pusher,
+                        received_at: d.received_at,
+                    })
+                    .collect(),
+            }
+        }
+    }
+
+    impl From<NewSecret> for WebhookSecretView {
+        fn from(s: NewSecret) -> Self {
+            Self { url: s.url, secret: s.secret, branches: s.branches }
+        }
+    }
+}

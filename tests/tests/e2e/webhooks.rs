@@ -321,3 +321,94 @@ async fn a_thousand_concurrent_deliveries_lose_nothing() {
         .expect("live");
     assert_eq!(current, newest);
 }
+
+mod in_the_browser {
+    use fantoccini::Locator;
+    use serde_json::json;
+    use slipway_tests::browser::browser;
+    use slipway_tests::deploys::{Api, fixture_repo};
+    use slipway_tests::webhooks::{github_push, hmac_hex};
+    use slipway_tests::{spawn_app, unique, wait_until};
+
+    use super::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn turn_on_the_webhook_and_see_its_deliveries() {
+        const WAIT: Duration = Duration::from_secs(60);
+        let app = spawn_app().await;
+        let api = Api::new(&app).await;
+        let repo = fixture_repo("hooked\n");
+        let name = api.create_app(&repo.http_url, json!({})).await;
+        let commit = repo.push(&[("www/index.html", b"hooked v2\n")], "via the hook");
+        app.create_user("dev@example.com", "correct horse battery").await;
+        let browser = browser(true).await;
+        let text = |css: &'static str, want: String| {
+            let browser = browser.clone();
+            async move {
+                wait_until(&format!("{want} in {css}"), WAIT, || async {
+                    browser
+                        .find(Locator::Css(css))
+                        .await
+                        .ok()?
+                        .text()
+                        .await
+                        .ok()
+                        .filter(|t| t.contains(&want))
+                        .map(drop)
+                })
+                .await
+            }
+        };
+        browser.goto(&app.at("/login")).await.expect("login");
+        browser.wait().at_most(WAIT).for_element(Locator::Css("html[data-hydrated='true']")).await.expect("hydrated");
+        browser
+            .find(Locator::Css("[name='email']"))
+            .await
+            .expect("email")
+            .send_keys("dev@example.com")
+            .await
+            .expect("type");
+        browser
+            .find(Locator::Css("[name='password']"))
+            .await
+            .expect("pw")
+            .send_keys("correct horse battery")
+            .await
+            .expect("type");
+        browser.find(Locator::Css("form button[type=submit]")).await.expect("submit").click().await.expect("click");
+        text("body", "dev@example.com".into()).await;
+        browser.goto(&app.at(&format!("/apps/{name}"))).await.expect("app page");
+        browser.wait().at_most(WAIT).for_element(Locator::Css("html[data-hydrated='true']")).await.expect("hydrated");
+        text("#webhook", "Off.".into()).await;
+        browser
+            .find(Locator::Css("button[data-action='rotate-webhook']"))
+            .await
+            .expect("button")
+            .click()
+            .await
+            .expect("click");
+        text("#webhook", "shown once".into()).await;
+        let secret = browser.find(Locator::Css(".webhook-secret")).await.expect("secret").text().await.expect("text");
+        assert_eq!(secret.len(), 48, "{secret}");
+        text("#webhook .webhook-url", format!("/hooks/{name}")).await;
+
+        let body = serde_json::to_vec(&github_push("refs/heads/main", &commit, "via the hook", false)).expect("JSON");
+        let response = reqwest::Client::new()
+            .post(app.at(&format!("/hooks/{name}")))
+            .header("X-GitHub-Event", "push")
+            .header("X-GitHub-Delivery", unique("d"))
+            .header("X-Hub-Signature-256", format!("sha256={}", hmac_hex(&secret, &body)))
+            .body(body)
+            .send()
+            .await
+            .expect("delivery");
+        assert_eq!(response.status().as_u16(), 202);
+        browser.refresh().await.expect("reload");
+        browser.wait().at_most(WAIT).for_element(Locator::Css("html[data-hydrated='true']")).await.expect("hydrated");
+        text("#webhook .deliveries", "queued".into()).await;
+        text("#webhook .deliveries", "octocat".into()).await;
+        let png = browser.screenshot().await.expect("screenshot");
+        std::fs::write(slipway_tests::artefacts_dir().join("webhook-deliveries.png"), png).expect("save");
+        browser.close().await.expect("close");
+    }
+}

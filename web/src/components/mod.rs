@@ -14,6 +14,7 @@ pub mod status_badge;
 pub mod steps_bar;
 pub mod target_form;
 pub mod text_field;
+pub mod webhook_panel;
 
 /// "2026-11-22T03:40:12Z" → "2026-11-22 03:40 UTC".
 pub fn short_time(rfc3339: &str) -> String {

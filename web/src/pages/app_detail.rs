@@ -8,10 +8,12 @@ use crate::components::error_panel::{ErrorPanel, FormAlert};
 use crate::components::plan_table::{CostLine, PlanTable};
 use crate::components::short_time;
 use crate::components::status_badge::StatusBadge;
+use crate::components::webhook_panel::WebhookPanel;
 use crate::model::AppView;
 use crate::server_fns::apps::{DeleteApp, get_app};
 use crate::server_fns::deployments::{Deploy, HistoryQuery, list_deployments, runtime_logs};
 use crate::server_fns::targets::{PlanApp, TeardownApp, app_aws};
+use crate::server_fns::webhooks::get_webhook;
 
 #[component]
 pub fn AppPage() -> impl IntoView {
@@ -30,6 +32,7 @@ pub fn AppPage() -> impl IntoView {
     let logs = Resource::new(move || (name(), tick.get()), |(app, _)| runtime_logs(app));
     // Where the app runs on AWS, and its drift (None on the local engine).
     let aws = Resource::new(name, app_aws);
+    let webhook = Resource::new(name, get_webhook);
     // While a deployment is queued or running, refresh every 2 s.
     #[cfg(feature = "hydrate")]
     {
@@ -60,6 +63,7 @@ pub fn AppPage() -> impl IntoView {
         <AwsPanel aws/>
         <DeployPanel name=name() deployments busy aws/>
         <RuntimeLogs logs/>
+        <WebhookPanel name=name() webhook/>
         <AwsTeardown name=name() aws/>
         <DangerZone name=name()/>
     }

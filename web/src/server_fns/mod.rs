@@ -7,6 +7,7 @@ pub mod apps;
 pub mod deployments;
 pub mod session;
 pub mod targets;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context {

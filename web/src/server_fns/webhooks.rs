@@ -1,0 +1,44 @@
+//! An app's webhook: its URL and deliveries; turn it on or rotate its secret; turn it off.
+
+use leptos::prelude::*;
+
+use crate::error::UiError;
+use crate::model::{WebhookSecretView, WebhookView};
+
+#[cfg(feature = "ssr")]
+use super::context;
+
+#[server(prefix = "/_app", endpoint = "webhook", input = leptos::server_fn::codec::GetUrl)]
+pub async fn get_webhook(app: String) -> Result<WebhookView, UiError> {
+    let (state, _user) = context::require_user().await?;
+    Ok(slipway_server::webhooks::store::show(&state.db, &state.config.public_url, &app).await?.into())
+}
+
+/// Turns the webhook on or rotates its secret; `branches` (blank: keep) sets the patterns.
+#[server(prefix = "/_app", endpoint = "rotate_webhook")]
+pub async fn rotate_webhook(
+    app: String,
+    #[server(default)] branches: String,
+    csrf: String,
+) -> Result<WebhookSecretView, UiError> {
+    let _ = csrf;
+    let (state, user) = context::require_user().await?;
+    let secret = slipway_server::webhooks::store::rotate(
+        &state.db,
+        &state.secrets,
+        &state.config.public_url,
+        &app,
+        Some(branches.as_str()),
+    )
+    .await?;
+    tracing::info!(app = %app, by = %user.email, "webhook secret rotated");
+    Ok(secret.into())
+}
+
+#[server(prefix = "/_app", endpoint = "disable_webhook")]
+pub async fn disable_webhook(app: String, csrf: String) -> Result<(), UiError> {
+    let _ = csrf;
+    let (state, _user) = context::require_user().await?;
+    slipway_server::webhooks::store::disable(&state.db, &app).await?;
+    Ok(())
+}
