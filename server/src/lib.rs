@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod apps;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod csrf;

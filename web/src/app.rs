@@ -13,6 +13,7 @@ use crate::pages::app_detail::AppPage;
 use crate::pages::app_edit::EditAppPage;
 use crate::pages::app_new::NewAppPage;
 use crate::pages::apps_list::AppsPage;
+use crate::pages::audit::AuditPage;
 use crate::pages::deployment::DeploymentPage;
 use crate::pages::history::HistoryPage;
 use crate::pages::login::LoginPage;
@@ -57,6 +58,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("apps/:name") view=AppPage ssr=SsrMode::Async/>
                         <Route path=path!("apps/:name/edit") view=EditAppPage ssr=SsrMode::Async/>
                         <Route path=path!("deployments") view=HistoryPage ssr=SsrMode::Async/>
+                        <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("targets") view=TargetsPage ssr=SsrMode::Async/>
                         <Route path=path!("targets/new") view=NewTargetPage ssr=SsrMode::Async/>
                         <Route path=path!("targets/:name") view=TargetPage ssr=SsrMode::Async/>

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::ApiJson;
 use crate::apps::{self, App, AppDraft, AppSpec, EnvDraft};
+use crate::audit::{self, Actor, Origin};
 use crate::auth::CurrentUser;
 use crate::error::Result;
 use crate::state::AppState;
@@ -110,18 +111,22 @@ pub async fn show(State(state): State<AppState>, _user: CurrentUser, Path(name):
 
 pub async fn create(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
+    Origin(origin): Origin,
     ApiJson(request): ApiJson<AppRequest>,
 ) -> Result<(StatusCode, ApiJson<App>)> {
     let spec = AppSpec::parse(&request.into_draft(None)).map_err(crate::Error::Validation)?;
     let app = apps::create_app(&state.db, &state.secrets, &spec).await?;
+    let actor = Actor::new(&user.email, origin);
+    audit::record(&state.db, &actor, "app.create", &app.name, audit::variable_names(&spec.env)).await;
     tracing::info!(app = %app.name, "app created");
     Ok((StatusCode::CREATED, ApiJson(app)))
 }
 
 pub async fn update(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
+    Origin(origin): Origin,
     Path(name): Path<String>,
     ApiJson(request): ApiJson<AppRequest>,
 ) -> Result<ApiJson<App>> {
@@ -134,12 +139,21 @@ pub async fn update(
         )));
     }
     let spec = AppSpec::parse(&request.into_draft(Some(&name))).map_err(crate::Error::Validation)?;
-    Ok(ApiJson(apps::update_app(&state.db, &state.secrets, &name, &spec).await?))
+    let app = apps::update_app(&state.db, &state.secrets, &name, &spec).await?;
+    let actor = Actor::new(&user.email, origin);
+    audit::record(&state.db, &actor, "app.update", &name, audit::variable_names(&spec.env)).await;
+    Ok(ApiJson(app))
 }
 
-pub async fn remove(State(state): State<AppState>, _user: CurrentUser, Path(name): Path<String>) -> Result<StatusCode> {
+pub async fn remove(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Origin(origin): Origin,
+    Path(name): Path<String>,
+) -> Result<StatusCode> {
     crate::deploy::teardown_app(&state, &name).await?;
     apps::delete_app(&state.db, &name).await?;
+    audit::record(&state.db, &Actor::new(&user.email, origin), "app.delete", &name, None).await;
     tracing::info!(app = %name, "app deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -165,6 +179,7 @@ pub struct WebhookRequest {
 pub async fn rotate_webhook(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    Origin(origin): Origin,
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<ApiJson<crate::webhooks::store::NewSecret>> {
@@ -182,14 +197,18 @@ pub async fn rotate_webhook(
     )
     .await?;
     tracing::info!(app = %name, by = %user.email, "webhook secret rotated");
+    let detail = Some(format!("branches: {}", secret.branches));
+    audit::record(&state.db, &Actor::new(&user.email, origin), "webhook.rotate", &name, detail).await;
     Ok(ApiJson(secret))
 }
 
 pub async fn disable_webhook(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
+    Origin(origin): Origin,
     Path(name): Path<String>,
 ) -> Result<StatusCode> {
     crate::webhooks::store::disable(&state.db, &name).await?;
+    audit::record(&state.db, &Actor::new(&user.email, origin), "webhook.disable", &name, None).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::ApiJson;
+use crate::audit::{self, Actor, Origin};
 use crate::auth::CurrentUser;
 use crate::deploy::history;
 use crate::deploy::history::FilterQuery;
@@ -62,11 +63,14 @@ fn optional_json<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> Result
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    Origin(origin): Origin,
     Path(app): Path<String>,
     body: Bytes,
 ) -> Result<(StatusCode, ApiJson<Queued>)> {
     let request: DeployRequest = optional_json(&body)?;
     let id = history::deploy(&state.db, &state.hub, &app, Trigger::Api, &user.email, request.commit.as_deref()).await?;
+    let detail = Some(format!("#{id}{}", request.commit.as_deref().map(|c| format!(" of {c}")).unwrap_or_default()));
+    audit::record(&state.db, &Actor::new(&user.email, origin), "deployment.deploy", &app, detail).await;
     tracing::info!(deployment = id, %app, by = %user.email, "deployment queued");
     Ok(queued(id))
 }
@@ -80,29 +84,47 @@ pub struct RollbackRequest {
 pub async fn rollback(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    Origin(origin): Origin,
     Path(app): Path<String>,
     ApiJson(request): ApiJson<RollbackRequest>,
 ) -> Result<(StatusCode, ApiJson<Queued>)> {
     let id = history::rollback(&state.db, &state.hub, &app, request.deployment_id, &user.email).await?;
+    let detail = Some(format!("#{id} back to #{}", request.deployment_id));
+    audit::record(&state.db, &Actor::new(&user.email, origin), "deployment.rollback", &app, detail).await;
     Ok(queued(id))
 }
 
 pub async fn redeploy(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    Origin(origin): Origin,
     Path(id): Path<i64>,
 ) -> Result<(StatusCode, ApiJson<Queued>)> {
+    let of = id;
     let id = history::redeploy(&state.db, &state.hub, id, &user.email, Trigger::Api).await?;
+    let app = history::get(&state.db, id).await?.app;
+    audit::record(
+        &state.db,
+        &Actor::new(&user.email, origin),
+        "deployment.redeploy",
+        &app,
+        Some(format!("#{id} of #{of}")),
+    )
+    .await;
     Ok(queued(id))
 }
 
 pub async fn cancel(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    CurrentUser(user): CurrentUser,
+    Origin(origin): Origin,
     Path(id): Path<i64>,
 ) -> Result<ApiJson<Deployment>> {
     history::cancel(&state.db, &state.hub, id).await?;
-    Ok(ApiJson(history::get(&state.db, id).await?))
+    let deployment = history::get(&state.db, id).await?;
+    let actor = Actor::new(&user.email, origin);
+    audit::record(&state.db, &actor, "deployment.cancel", &deployment.app, Some(format!("#{id}"))).await;
+    Ok(ApiJson(deployment))
 }
 
 pub async fn show(

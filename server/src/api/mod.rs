@@ -2,6 +2,7 @@
 //! Every route needs a signed-in user (bearer token or session + CSRF header).
 
 mod apps;
+mod audit;
 mod deployments;
 mod json;
 mod openapi;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/deployments/{id}/logs", get(deployments::logs))
         .route("/api/v1/deployments/{id}/cancel", post(deployments::cancel))
         .route("/api/v1/deployments/{id}/redeploy", post(deployments::redeploy))
+        .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         // Unknown API paths: authenticated first like every API route, then a JSON 404.

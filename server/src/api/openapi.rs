@@ -166,6 +166,23 @@ pub fn spec() -> Value {
                     "responses": merge(json!({ "204": { "description": "Off" } }), error_responses(&["401", "403", "404"]))
                 }
             },
+            "/api/v1/audit": {
+                "get": {
+                    "summary": "The audit log, newest first: who did what, when, from where", "operationId": "auditLog",
+                    "parameters": [
+                        { "name": "actor", "in": "query", "schema": { "type": "string" }, "description": "Contains" },
+                        { "name": "action", "in": "query", "schema": { "type": "string" }, "description": "Prefix, e.g. app. or deployment.rollback" },
+                        { "name": "subject", "in": "query", "schema": { "type": "string" } },
+                        { "name": "since", "in": "query", "schema": { "type": "string" } },
+                        { "name": "until", "in": "query", "schema": { "type": "string" } },
+                        { "name": "before", "in": "query", "schema": { "type": "integer" } },
+                        { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 500 } }
+                    ],
+                    "responses": merge(json!({ "200": { "description": "Entries", "content": { "application/json": { "schema": { "type": "array", "items": { "type": "object", "properties": {
+                        "id": { "type": "integer" }, "at": { "type": "string" }, "actor": { "type": "string" }, "origin": { "type": ["string", "null"] },
+                        "action": { "type": "string" }, "subject": { "type": "string" }, "detail": { "type": ["string", "null"] } } } } } } } }), error_responses(&["401", "422"]))
+                }
+            },
             "/api/v1/apps/{app}/plan": {
                 "parameters": [app_param.clone()],
                 "get": {

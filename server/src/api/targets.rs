@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::ApiJson;
+use crate::audit::{self, Actor, Origin};
 use crate::auth::CurrentUser;
 use crate::error::Result;
 use crate::state::AppState;
@@ -30,17 +31,21 @@ pub async fn show(
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
+    Origin(origin): Origin,
     ApiJson(draft): ApiJson<TargetDraft>,
 ) -> Result<(StatusCode, ApiJson<AwsTarget>)> {
     let spec = TargetSpec::parse(&draft).map_err(crate::Error::Validation)?;
     let created = target::create(&state.db, &state.secrets, &spec).await?;
+    let detail = Some(format!("{} · {}", created.region, created.credentials.as_str()));
+    audit::record(&state.db, &Actor::new(&user.0.email, origin), "target.create", &created.name, detail).await;
     tracing::info!(target = %created.name, by = %user.0.email, "AWS target created");
     Ok((StatusCode::CREATED, ApiJson(created)))
 }
 
 pub async fn update(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
+    Origin(origin): Origin,
     Path(name): Path<String>,
     ApiJson(mut draft): ApiJson<TargetDraft>,
 ) -> Result<ApiJson<AwsTarget>> {
@@ -48,11 +53,20 @@ pub async fn update(
         draft.name.clone_from(&name);
     }
     let spec = TargetSpec::parse(&draft).map_err(crate::Error::Validation)?;
-    Ok(ApiJson(target::update(&state.db, &state.secrets, &name, &spec).await?))
+    let updated = target::update(&state.db, &state.secrets, &name, &spec).await?;
+    let detail = draft.secret_access_key.as_ref().map(|_| "secret access key replaced".to_owned());
+    audit::record(&state.db, &Actor::new(&user.0.email, origin), "target.update", &name, detail).await;
+    Ok(ApiJson(updated))
 }
 
-pub async fn remove(State(state): State<AppState>, _user: CurrentUser, Path(name): Path<String>) -> Result<StatusCode> {
+pub async fn remove(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Origin(origin): Origin,
+    Path(name): Path<String>,
+) -> Result<StatusCode> {
     target::delete(&state.db, &name).await?;
+    audit::record(&state.db, &Actor::new(&user.0.email, origin), "target.delete", &name, None).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -79,10 +93,15 @@ pub async fn plan(
 
 pub async fn provision(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
+    Origin(origin): Origin,
     Path(name): Path<String>,
 ) -> Result<ApiJson<Items>> {
-    Ok(ApiJson(Items { items: operations::provision_target(&state, &name, true).await? }))
+    let items = operations::provision_target(&state, &name, true).await?;
+    let changed = items.iter().filter(|i| i.action != crate::targets::ecs::provision::PlanAction::Unchanged).count();
+    let detail = Some(format!("{changed} resource(s) created or updated"));
+    audit::record(&state.db, &Actor::new(&user.0.email, origin), "target.provision", &name, detail).await;
+    Ok(ApiJson(Items { items }))
 }
 
 #[derive(Serialize)]
@@ -127,6 +146,7 @@ pub struct TeardownRequest {
 pub async fn app_teardown(
     State(state): State<AppState>,
     user: CurrentUser,
+    Origin(origin): Origin,
     Path(app): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<ApiJson<Done>> {
@@ -137,6 +157,9 @@ pub async fn app_teardown(
         serde_json::from_slice(&body).map_err(|e| crate::Error::BadRequest(format!("The body is not valid: {e}")))?
     };
     let done = operations::teardown_app(&state, &app, request.delete_images).await?;
+    let detail =
+        Some(format!("{} resource(s) removed{}", done.len(), if request.delete_images { ", images too" } else { "" }));
+    audit::record(&state.db, &Actor::new(&user.0.email, origin), "app.teardown", &app, detail).await;
     tracing::info!(app = %app, by = %user.0.email, "app's AWS resources torn down");
     Ok(ApiJson(Done { done }))
 }

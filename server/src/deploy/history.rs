@@ -126,7 +126,7 @@ impl FilterQuery {
 }
 
 /// `YYYY-MM-DD` (the whole day, UTC) or RFC 3339 → Unix seconds.
-fn parse_day(raw: &str, field: &str, end_of_day: bool) -> Result<i64> {
+pub fn parse_day(raw: &str, field: &str, end_of_day: bool) -> Result<i64> {
     use time::format_description::well_known::Rfc3339;
     if let Ok(at) = time::OffsetDateTime::parse(raw, &Rfc3339) {
         return Ok(at.unix_timestamp());

@@ -232,6 +232,17 @@ async fn deploy(state: &AppState, provider: Provider, r: Record<'_>, commit: &st
     match result {
         Ok(Some((deployment, outcome))) => {
             state.hub.wake.notify_one();
+            let app: Option<String> = sqlx::query_scalar("SELECT name FROM apps WHERE id = ?")
+                .bind(r.app_id)
+                .fetch_optional(&state.db)
+                .await
+                .ok()
+                .flatten();
+            let actor = crate::audit::Actor::new(format!("{pusher} via {}", provider.label()), None);
+            let detail =
+                Some(format!("#{deployment} of {commit} ({outcome}, delivery {})", r.delivery_id.unwrap_or("-")));
+            crate::audit::record(&state.db, &actor, "deployment.webhook", app.as_deref().unwrap_or_default(), detail)
+                .await;
             let detail = if outcome == "joined" {
                 format!("Commit {} is already queued as deployment #{deployment}.", &commit[..commit.len().min(12)])
             } else {

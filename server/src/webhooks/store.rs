@@ -27,7 +27,21 @@ pub struct NewSecret {
     pub branches: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: i64,
+    provider: String,
+    event: String,
+    delivery_id: Option<String>,
+    outcome: String,
+    detail: Option<String>,
+    deployment_id: Option<i64>,
+    commit_sha: Option<String>,
+    pusher: Option<String>,
+    received_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
     pub id: i64,
     pub provider: String,
@@ -38,7 +52,6 @@ pub struct Delivery {
     pub deployment_id: Option<i64>,
     pub commit_sha: Option<String>,
     pub pusher: Option<String>,
-    #[sqlx(skip)]
     pub received_at: String,
 }
 
@@ -71,37 +84,26 @@ pub async fn show(db: &SqlitePool, public_url: &url::Url, app: &str) -> Result<W
             .fetch_optional(db)
             .await?;
     let (app_id, enabled, branches, branch) = row.ok_or_else(|| Error::NotFound(format!("app \"{app}\"")))?;
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        i64,
-    )> = sqlx::query_as(
+    let rows: Vec<DeliveryRow> = sqlx::query_as(
         "SELECT id, provider, event, delivery_id, outcome, detail, deployment_id, commit_sha, pusher, received_at
-             FROM webhook_deliveries WHERE app_id = ? ORDER BY id DESC LIMIT 50",
+         FROM webhook_deliveries WHERE app_id = ? ORDER BY id DESC LIMIT 50",
     )
     .bind(app_id)
     .fetch_all(db)
     .await?;
     let deliveries = rows
         .into_iter()
-        .map(|(id, provider, event, delivery_id, outcome, detail, deployment_id, commit_sha, pusher, at)| Delivery {
-            id,
-            provider,
-            event,
-            delivery_id,
-            outcome,
-            detail,
-            deployment_id,
-            commit_sha,
-            pusher,
-            received_at: rfc3339(at),
+        .map(|r| Delivery {
+            id: r.id,
+            provider: r.provider,
+            event: r.event,
+            delivery_id: r.delivery_id,
+            outcome: r.outcome,
+            detail: r.detail,
+            deployment_id: r.deployment_id,
+            commit_sha: r.commit_sha,
+            pusher: r.pusher,
+            received_at: rfc3339(r.received_at),
         })
         .collect();
     Ok(Webhook { enabled, url: url(public_url, app), branches: branches.unwrap_or(branch), deliveries })

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod api;
+mod audit;
 mod aws;
 mod browser;
 mod browser_aws;

@@ -83,6 +83,11 @@ async fn a_github_push_deploys_and_bad_deliveries_are_refused_or_ignored() {
     assert_eq!(done.commit_sha.as_deref(), Some(commit.as_str()));
     assert_eq!(done.commit_message.as_deref(), Some("ship the new page"));
 
+    // The audit log says who pushed.
+    let (_, audit) = api.get("/api/v1/audit?action=deployment.webhook").await;
+    assert_eq!(audit[0]["actor"], json!("octocat via GitHub"), "{audit}");
+    assert_eq!(audit[0]["subject"], json!(name));
+
     // The same delivery again: recorded, nothing deployed twice.
     let (status, again) = hook.github("push", &delivery, &push, &hook.secret).await;
     assert_eq!((status, again["outcome"].as_str()), (200, Some("duplicate")), "{again}");

@@ -21,6 +21,7 @@ pub fn Layout() -> impl IntoView {
                     <A href="/" exact=true>"Apps"</A>
                     <A href="/deployments">"Deployments"</A>
                     <A href="/targets">"Targets"</A>
+                    <A href="/audit">"Audit log"</A>
                     <A href="/account">"Account"</A>
                 </nav>
                 // No Suspense is created inside this Suspense's async block: a

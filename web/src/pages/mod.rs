@@ -5,6 +5,7 @@ pub mod app_detail;
 pub mod app_edit;
 pub mod app_new;
 pub mod apps_list;
+pub mod audit;
 pub mod deployment;
 pub mod history;
 pub mod login;

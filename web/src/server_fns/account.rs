@@ -32,6 +32,7 @@ pub async fn create_token(name: String, csrf: String) -> Result<(), UiError> {
     let session = context::session().await?;
     session.insert(NEW_TOKEN_FLASH, &created.secret).await.map_err(|e| UiError::new("internal", e.to_string()))?;
     tracing::info!(by = %user.email, token = %created.token.name, "API token created");
+    context::audit(&state, &user, "token.create", &created.token.name, None).await;
     Ok(())
 }
 
@@ -41,5 +42,6 @@ pub async fn revoke_token(id: i64, csrf: String) -> Result<(), UiError> {
     let (state, user) = context::require_user().await?;
     slipway_server::auth::revoke_token(&state.db, &user, id).await?;
     tracing::info!(by = %user.email, token = id, "API token revoked");
+    context::audit(&state, &user, "token.revoke", &format!("token #{id}"), None).await;
     Ok(())
 }

@@ -131,6 +131,8 @@ pub async fn save_app(
     }
     .map_err(|e| fail(e.into()))?;
     tracing::info!(app = %app.name, by = %user.email, created = original.is_empty(), "app saved");
+    let action = if original.is_empty() { "app.create" } else { "app.update" };
+    context::audit(&state, &user, action, &app.name, slipway_server::audit::variable_names(&spec.env)).await;
     leptos_axum::redirect(&format!("/apps/{}", app.name));
     Ok(())
 }
@@ -157,6 +159,7 @@ pub async fn delete_app(name: String, confirm: String, csrf: String) -> Result<(
     slipway_server::deploy::teardown_app(&state, &name).await?;
     slipway_server::apps::delete_app(&state.db, &name).await?;
     tracing::info!(app = %name, by = %user.email, "app deleted");
+    context::audit(&state, &user, "app.delete", &name, None).await;
     leptos_axum::redirect("/");
     Ok(())
 }

@@ -73,6 +73,8 @@ pub async fn deploy(app: String, commit: String, csrf: String) -> Result<(), UiE
     .await
     .map_err(|e| UiError::from(e).with_input([("commit", commit.unwrap_or_default())]))?;
     tracing::info!(deployment = id, %app, by = %user.email, "deployment queued");
+    let detail = Some(format!("#{id}{}", commit.map(|c| format!(" of {c}")).unwrap_or_default()));
+    context::audit(&state, &user, "deployment.deploy", &app, detail).await;
     leptos_axum::redirect(&format!("/deployments/{id}"));
     Ok(())
 }
@@ -83,6 +85,8 @@ pub async fn cancel_deployment(id: i64, csrf: String) -> Result<(), UiError> {
     let (state, user) = context::require_user().await?;
     slipway_server::deploy::history::cancel(&state.db, &state.hub, id).await?;
     tracing::info!(deployment = id, by = %user.email, "deployment cancelled");
+    let app = slipway_server::deploy::history::get(&state.db, id).await?.app;
+    context::audit(&state, &user, "deployment.cancel", &app, Some(format!("#{id}"))).await;
     leptos_axum::redirect(&format!("/deployments/{id}"));
     Ok(())
 }
@@ -99,6 +103,8 @@ pub async fn redeploy(id: i64, csrf: String) -> Result<(), UiError> {
         slipway_server::deploy::Trigger::Ui,
     )
     .await?;
+    let app = slipway_server::deploy::history::get(&state.db, new_id).await?.app;
+    context::audit(&state, &user, "deployment.redeploy", &app, Some(format!("#{new_id} of #{id}"))).await;
     leptos_axum::redirect(&format!("/deployments/{new_id}"));
     Ok(())
 }
@@ -109,6 +115,7 @@ pub async fn rollback(app: String, id: i64, csrf: String) -> Result<(), UiError>
     let (state, user) = context::require_user().await?;
     let new_id = slipway_server::deploy::history::rollback(&state.db, &state.hub, &app, id, &user.email).await?;
     tracing::info!(deployment = new_id, %app, to = id, by = %user.email, "rollback queued");
+    context::audit(&state, &user, "deployment.rollback", &app, Some(format!("#{new_id} back to #{id}"))).await;
     leptos_axum::redirect(&format!("/deployments/{new_id}"));
     Ok(())
 }

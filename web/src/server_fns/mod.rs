@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod apps;
+pub mod audit;
 pub mod deployments;
 pub mod session;
 pub mod targets;
@@ -35,5 +36,20 @@ pub(crate) mod context {
             Some(user) => Ok((state, user)),
             None => Err(UiError::new("unauthorized", "Your session has ended. Sign in again.")),
         }
+    }
+
+    /// The request's client address (the TCP peer).
+    pub async fn origin() -> Option<String> {
+        use axum::extract::ConnectInfo;
+        leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
+            .await
+            .ok()
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+    }
+
+    /// Records `action` on `subject` by `user` in the audit log.
+    pub async fn audit(state: &AppState, user: &User, action: &str, subject: &str, detail: Option<String>) {
+        let actor = slipway_server::audit::Actor::new(&user.email, origin().await);
+        slipway_server::audit::record(&state.db, &actor, action, subject, detail).await;
     }
 }

@@ -53,10 +53,25 @@ pub async fn login(email: String, password: String, next: Option<String>, csrf: 
         .await
         .map(|ConnectInfo(addr)| addr.ip().to_string())
         .unwrap_or_default();
-    let user = sign_in(&state.db, &email, &password, &client_ip).await.map_err(|e| {
-        tracing::warn!(email = %email, ip = %client_ip, reason = e.code(), "sign-in refused");
-        UiError::from(e).with_input([("email", email.as_str())])
-    })?;
+    let origin = Some(client_ip.clone()).filter(|ip| !ip.is_empty());
+    let user = match sign_in(&state.db, &email, &password, &client_ip).await {
+        Ok(user) => user,
+        Err(e) => {
+            tracing::warn!(email = %email, ip = %client_ip, reason = e.code(), "sign-in refused");
+            let actor = slipway_server::audit::Actor::new(email.trim(), origin);
+            slipway_server::audit::record(
+                &state.db,
+                &actor,
+                "auth.login_failed",
+                email.trim(),
+                Some(e.code().to_owned()),
+            )
+            .await;
+            return Err(UiError::from(e).with_input([("email", email.as_str())]));
+        }
+    };
+    let actor = slipway_server::audit::Actor::new(&user.email, origin);
+    slipway_server::audit::record(&state.db, &actor, "auth.login", &user.email, None).await;
     let session = context::session().await?;
     session.cycle_id().await.map_err(|e| UiError::new("internal", e.to_string()))?;
     session.insert(SESSION_USER_KEY, user.id).await.map_err(|e| UiError::new("internal", e.to_string()))?;

@@ -74,13 +74,14 @@ pub async fn save_target(
         ("registry_override", registry_override.as_str()),
     ];
     let fail = |e: UiError| e.with_input(echo);
+    let secret_access_key_given = !secret_access_key.trim().is_empty();
     let draft = TargetDraft {
         name: name.clone(),
         region: region.clone(),
         credentials: credentials.clone(),
         access_key_id: access_key_id.clone(),
         // Blank keeps the saved key.
-        secret_access_key: Some(secret_access_key).filter(|s| !s.trim().is_empty()),
+        secret_access_key: Some(secret_access_key.clone()).filter(|s| !s.trim().is_empty()),
         role_arn: role_arn.clone(),
         cluster: cluster.clone(),
         vpc_id: vpc_id.clone(),
@@ -104,6 +105,9 @@ pub async fn save_target(
     }
     .map_err(|e| fail(e.into()))?;
     tracing::info!(target = %saved.name, by = %user.email, "AWS target saved");
+    let action = if original.is_empty() { "target.create" } else { "target.update" };
+    let detail = secret_access_key_given.then(|| "secret access key replaced".to_owned());
+    context::audit(&state, &user, action, &saved.name, detail).await;
     leptos_axum::redirect(&format!("/targets/{}", saved.name));
     Ok(())
 }
@@ -111,8 +115,9 @@ pub async fn save_target(
 #[server(prefix = "/_app", endpoint = "delete_target")]
 pub async fn delete_target(name: String, csrf: String) -> Result<(), UiError> {
     let _ = csrf;
-    let (state, _user) = context::require_user().await?;
+    let (state, user) = context::require_user().await?;
     slipway_server::targets::ecs::target::delete(&state.db, &name).await?;
+    context::audit(&state, &user, "target.delete", &name, None).await;
     leptos_axum::redirect("/targets");
     Ok(())
 }
@@ -128,8 +133,20 @@ pub async fn test_target(name: String, csrf: String) -> Result<ConnectionView, U
 #[server(prefix = "/_app", endpoint = "provision_target")]
 pub async fn provision_target(name: String, apply: String, csrf: String) -> Result<Vec<PlanItemView>, UiError> {
     let _ = csrf;
-    let (state, _user) = context::require_user().await?;
+    let (state, user) = context::require_user().await?;
     let items = slipway_server::targets::ecs::operations::provision_target(&state, &name, apply == "true").await?;
+    if apply == "true" {
+        let changed =
+            items.iter().filter(|i| i.action != slipway_server::targets::ecs::provision::PlanAction::Unchanged).count();
+        context::audit(
+            &state,
+            &user,
+            "target.provision",
+            &name,
+            Some(format!("{changed} resource(s) created or updated")),
+        )
+        .await;
+    }
     Ok(items.into_iter().map(Into::into).collect())
 }
 
@@ -144,6 +161,7 @@ pub async fn teardown_target(name: String, confirm: String, csrf: String) -> Res
     }
     let done = slipway_server::targets::ecs::operations::teardown_target(&state, &name).await?;
     tracing::info!(target = %name, by = %user.email, "AWS target torn down");
+    context::audit(&state, &user, "target.teardown", &name, Some(format!("{} resource(s) removed", done.len()))).await;
     Ok(done)
 }
 
@@ -195,5 +213,6 @@ pub async fn teardown_app(
     }
     let done = slipway_server::targets::ecs::operations::teardown_app(&state, &app, delete_images.is_some()).await?;
     tracing::info!(app = %app, by = %user.email, "app's AWS resources torn down");
+    context::audit(&state, &user, "app.teardown", &app, Some(format!("{} resource(s) removed", done.len()))).await;
     Ok(done)
 }

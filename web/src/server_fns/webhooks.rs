@@ -32,13 +32,15 @@ pub async fn rotate_webhook(
     )
     .await?;
     tracing::info!(app = %app, by = %user.email, "webhook secret rotated");
+    context::audit(&state, &user, "webhook.rotate", &app, Some(format!("branches: {}", secret.branches))).await;
     Ok(secret.into())
 }
 
 #[server(prefix = "/_app", endpoint = "disable_webhook")]
 pub async fn disable_webhook(app: String, csrf: String) -> Result<(), UiError> {
     let _ = csrf;
-    let (state, _user) = context::require_user().await?;
+    let (state, user) = context::require_user().await?;
     slipway_server::webhooks::store::disable(&state.db, &app).await?;
+    context::audit(&state, &user, "webhook.disable", &app, None).await;
     Ok(())
 }
