@@ -75,6 +75,10 @@ pub struct Config {
     #[arg(long, global = true, env = "SLIPWAY_AWS_PRICES")]
     pub aws_prices: Option<PathBuf>,
 
+    /// The first retry of a failed notification waits this long; each next one twice as long.
+    #[arg(long, global = true, env = "SLIPWAY_NOTIFY_RETRY_BASE_MS", default_value_t = 1000)]
+    pub notify_retry_base_ms: u64,
+
     /// Log format.
     #[arg(long, global = true, env = "SLIPWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -125,6 +129,7 @@ impl Config {
             clone_timeout_secs: 300,
             drain_timeout_secs: 30,
             aws_prices: None,
+            notify_retry_base_ms: 1000,
             log_format: LogFormat::Text,
         }
     }

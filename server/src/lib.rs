@@ -15,6 +15,7 @@ pub mod db;
 pub mod deploy;
 pub mod edge;
 pub mod error;
+pub mod notify;
 pub mod secrets;
 pub mod state;
 pub mod targets;

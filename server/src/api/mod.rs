@@ -5,6 +5,7 @@ mod apps;
 mod audit;
 mod deployments;
 mod json;
+mod notifications;
 mod openapi;
 mod targets;
 mod tokens;
@@ -45,6 +46,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/deployments/{id}/cancel", post(deployments::cancel))
         .route("/api/v1/deployments/{id}/redeploy", post(deployments::redeploy))
         .route("/api/v1/audit", get(audit::list))
+        .route("/api/v1/apps/{app}/notifications", get(notifications::for_app).post(notifications::add_for_app))
+        .route("/api/v1/notifications", get(notifications::global).post(notifications::add_global))
+        .route("/api/v1/notifications/{id}", delete(notifications::remove))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
         // Unknown API paths: authenticated first like every API route, then a JSON 404.

@@ -29,6 +29,11 @@ pub fn spec() -> Value {
     let app_ref = json!({ "$ref": "#/components/schemas/App" });
     let app_param = json!({ "name": "app", "in": "path", "required": true, "schema": { "type": "string" } });
     let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
+    let channel_input = json!({ "type": "object", "required": ["kind", "url"], "properties": {
+        "kind": { "type": "string", "enum": ["slack", "discord", "webhook"] },
+        "url": { "type": "string", "writeOnly": true, "description": "The incoming-webhook URL (stored encrypted)" },
+        "secret": { "type": "string", "writeOnly": true, "description": "webhook: HMAC-SHA256 key; requests carry X-Slipway-Signature: sha256=<hex>" },
+        "events": { "type": "array", "items": { "type": "string", "enum": ["started", "live", "failed", "rolled_back"] }, "description": "Empty: all" } } });
     let target_param = json!({ "name": "target", "in": "path", "required": true, "schema": { "type": "string" } });
     let plan_item = json!({ "type": "object", "properties": {
         "resource": { "type": "string" }, "name": { "type": "string" },
@@ -164,6 +169,36 @@ pub fn spec() -> Value {
                 "delete": {
                     "summary": "Turn the webhook off", "operationId": "disableWebhook",
                     "responses": merge(json!({ "204": { "description": "Off" } }), error_responses(&["401", "403", "404"]))
+                }
+            },
+            "/api/v1/apps/{app}/notifications": {
+                "parameters": [app_param.clone()],
+                "get": {
+                    "summary": "Channels notifying about the app (its own and every app's) and the latest deliveries (pending, sent, failed with the last error)", "operationId": "appNotifications",
+                    "responses": merge(json!({ "200": { "description": "Channels and deliveries" } }), error_responses(&["401", "404"]))
+                },
+                "post": {
+                    "summary": "Add a channel for the app", "operationId": "addAppNotification",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": channel_input.clone() } } },
+                    "responses": merge(json!({ "201": { "description": "Channel" } }), error_responses(&["400", "401", "403", "404", "422"]))
+                }
+            },
+            "/api/v1/notifications": {
+                "get": {
+                    "summary": "Channels for every app", "operationId": "globalNotifications",
+                    "responses": merge(json!({ "200": { "description": "Channels" } }), error_responses(&["401"]))
+                },
+                "post": {
+                    "summary": "Add a channel for every app", "operationId": "addGlobalNotification",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": channel_input.clone() } } },
+                    "responses": merge(json!({ "201": { "description": "Channel" } }), error_responses(&["400", "401", "403", "422"]))
+                }
+            },
+            "/api/v1/notifications/{id}": {
+                "parameters": [id_param.clone()],
+                "delete": {
+                    "summary": "Remove a channel", "operationId": "removeNotification",
+                    "responses": merge(json!({ "204": { "description": "Removed" } }), error_responses(&["401", "403", "404"]))
                 }
             },
             "/api/v1/audit": {

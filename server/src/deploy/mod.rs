@@ -61,6 +61,8 @@ pub struct DeployHub {
     pub logs: LogEvents,
     running: Mutex<HashMap<i64, CancellationToken>>,
     docker: OnceCell<Docker>,
+    /// Wakes the notification sender.
+    pub notifications: Notify,
     /// ECR logins per AWS target, reused until an hour before they expire.
     pub ecr_logins: crate::targets::ecs::release::EcrLogins,
 }

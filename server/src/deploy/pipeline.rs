@@ -119,10 +119,14 @@ pub async fn execute(state: &AppState, deployment: QueuedDeployment) {
     let id = deployment.id;
     let log = DeployLog::new(state.db.clone(), state.hub.logs.clone(), id);
     let cancel = state.hub.start(id);
+    crate::notify::emit(state, id, crate::notify::Event::Started).await;
+    let rollback = deployment.rollback_of.is_some();
     let outcome = prepare_and_run(state, deployment, log.clone(), cancel).await;
     state.hub.finish(id);
     if outcome.is_ok() {
         // Finished once the old release is retired (it went Live before that).
+        let event = if rollback { crate::notify::Event::RolledBack } else { crate::notify::Event::Live };
+        crate::notify::emit(state, id, event).await;
         if let Err(error) = sqlx::query("UPDATE deployments SET finished_at = ? WHERE id = ?")
             .bind(now())
             .bind(id)
@@ -144,6 +148,9 @@ pub async fn execute(state: &AppState, deployment: QueuedDeployment) {
             .await;
         if let Err(error) = recorded {
             tracing::error!(deployment = id, %error, "recording a failed deployment failed");
+        }
+        if !failure.cancelled {
+            crate::notify::emit(state, id, crate::notify::Event::Failed).await;
         }
         tracing::info!(deployment = id, status, reason = %failure.message, "deployment ended");
     }

@@ -26,7 +26,9 @@ pub async fn start(state: &AppState) -> JoinSet<()> {
         Err(failure) => tracing::warn!(reason = %failure.message, "the Docker engine is not reachable yet"),
     }
     let mut workers = JoinSet::new();
-    for _ in 0..state.config.workers.max(1) {
+    workers.spawn(crate::notify::run_sender(state.clone()));
+    // Zero workers queue deployments without running them (tests, a stand-by instance).
+    for _ in 0..state.config.workers {
         let state = state.clone();
         workers.spawn(async move { work(state).await });
     }

@@ -10,5 +10,6 @@ mod browser_deploy;
 mod deploy;
 mod deploy_queue;
 mod forms;
+mod notifications;
 mod testbed;
 mod webhooks;
