@@ -456,3 +456,32 @@ mod from_webhooks {
         }
     }
 }
+
+/// A notification channel (the URL is a secret: only its host is shown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelView {
+    pub id: i64,
+    pub for_every_app: bool,
+    pub kind: String,
+    pub host: String,
+    pub events: Vec<String>,
+    pub signed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationDeliveryView {
+    pub kind: String,
+    pub host: String,
+    pub deployment_id: i64,
+    pub event: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationsView {
+    pub channels: Vec<ChannelView>,
+    pub deliveries: Vec<NotificationDeliveryView>,
+}

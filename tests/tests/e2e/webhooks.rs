@@ -414,6 +414,19 @@ mod in_the_browser {
         text("#webhook .deliveries", "octocat".into()).await;
         let png = browser.screenshot().await.expect("screenshot");
         std::fs::write(slipway_tests::artefacts_dir().join("webhook-deliveries.png"), png).expect("save");
+
+        // A notification channel, added in the same page.
+        let url = browser.find(Locator::Css(".channel-form [name='url']")).await.expect("url field");
+        url.send_keys("http://127.0.0.1:9/slack-hook").await.expect("type");
+        browser
+            .find(Locator::Css("button[data-action='add-channel']"))
+            .await
+            .expect("add")
+            .click()
+            .await
+            .expect("click");
+        text("#notifications .channels", "127.0.0.1".into()).await;
+        text("#notifications .channels", "started, live, failed, rolled_back".into()).await;
         browser.close().await.expect("close");
     }
 }

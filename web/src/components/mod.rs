@@ -8,6 +8,7 @@ pub mod env_text;
 pub mod error_panel;
 pub mod layout;
 pub mod log_view;
+pub mod notifications_panel;
 pub mod plan_table;
 pub mod session;
 pub mod status_badge;

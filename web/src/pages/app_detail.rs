@@ -5,6 +5,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::csrf_input::CsrfInput;
 use crate::components::deployment_table::DeploymentTable;
 use crate::components::error_panel::{ErrorPanel, FormAlert};
+use crate::components::notifications_panel::NotificationsPanel;
 use crate::components::plan_table::{CostLine, PlanTable};
 use crate::components::short_time;
 use crate::components::status_badge::StatusBadge;
@@ -12,6 +13,7 @@ use crate::components::webhook_panel::WebhookPanel;
 use crate::model::AppView;
 use crate::server_fns::apps::{DeleteApp, get_app};
 use crate::server_fns::deployments::{Deploy, HistoryQuery, list_deployments, runtime_logs};
+use crate::server_fns::notifications::get_notifications;
 use crate::server_fns::targets::{PlanApp, TeardownApp, app_aws};
 use crate::server_fns::webhooks::get_webhook;
 
@@ -33,6 +35,7 @@ pub fn AppPage() -> impl IntoView {
     // Where the app runs on AWS, and its drift (None on the local engine).
     let aws = Resource::new(name, app_aws);
     let webhook = Resource::new(name, get_webhook);
+    let notifications = Resource::new(name, get_notifications);
     // While a deployment is queued or running, refresh every 2 s.
     #[cfg(feature = "hydrate")]
     {
@@ -64,6 +67,7 @@ pub fn AppPage() -> impl IntoView {
         <DeployPanel name=name() deployments busy aws/>
         <RuntimeLogs logs/>
         <WebhookPanel name=name() webhook/>
+        <NotificationsPanel name=name() notifications/>
         <AwsTeardown name=name() aws/>
         <DangerZone name=name()/>
     }

@@ -6,6 +6,7 @@ pub mod account;
 pub mod apps;
 pub mod audit;
 pub mod deployments;
+pub mod notifications;
 pub mod session;
 pub mod targets;
 pub mod webhooks;
