@@ -125,7 +125,7 @@ pub async fn add(db: &SqlitePool, secrets: &SecretBox, app: Option<&str>, draft:
     .bind(now())
     .fetch_one(db)
     .await?;
-    Ok(list(db, app).await?.into_iter().find(|c| c.id == id).ok_or_else(|| Error::NotFound("channel".into()))?)
+    list(db, app).await?.into_iter().find(|c| c.id == id).ok_or_else(|| Error::NotFound("channel".into()))
 }
 
 type ChannelRow = (i64, Option<String>, String, String, String, bool, i64);
