@@ -159,11 +159,26 @@ pub async fn verify(run: &Run, ecs: &Ecs, app: &App, task_definition: &str) -> R
     .await
 }
 
-/// ECS drains and stops the previous tasks by itself once the new ones are healthy.
+/// ECS drains and stops the previous tasks by itself once the new ones are
+/// healthy. An app that moved here from this machine's engine has its local
+/// replicas stopped and its edge route removed.
 pub async fn retire(run: &Run, _ecs: &Ecs, app: &App) -> Result<(), Failure> {
-    run.skip(format!(
-        "ECS drains the previous tasks ({} s deregistration delay) and stops them",
-        app.deregistration_delay_secs
-    ));
+    let local = crate::targets::local::replicas_of(&run.db, app.id).await?;
+    if local.is_empty() {
+        run.skip(format!(
+            "ECS drains the previous tasks ({} s deregistration delay) and stops them",
+            app.deregistration_delay_secs
+        ));
+        return Ok(());
+    }
+    crate::edge::remove_route(&run.db, &app.name).await?;
+    let containers: Vec<String> = local.into_iter().map(|(_, r)| r.container).collect();
+    crate::targets::local::remove(&run.docker, &run.db, &containers).await;
+    run.log
+        .line(format!(
+            "The app moved to AWS: stopped its replicas on this machine ({}) and removed its edge route.",
+            containers.join(", ")
+        ))
+        .await;
     Ok(())
 }

@@ -306,9 +306,31 @@ async fn a_certificate_adds_https_and_redirects_http() {
     let target = create_target(&api, region).await;
     let aws = sdk(region).await;
     let repo = fixture_repo("https\n");
-    let name = api.create_app(&repo.http_url, json!({ "target": target })).await;
+    // The app starts on this machine's engine, then moves to AWS.
+    let name = api.create_app(&repo.http_url, json!({})).await;
+    let local = api.deploy(&name, None).await;
+    assert_eq!(wait_until_done(&app, local).await.status, "live", "{}", api.log(local).await);
+    assert!(app.edge_get(&name, "/").await.is_ok_and(|(status, _)| status == 200));
+    let (status, moved) = api
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/apps/{name}"),
+            Some(json!({ "repo_url": repo.http_url, "health_path": "/healthz", "target": target })),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
     let first = api.deploy(&name, None).await;
     assert_eq!(wait_until_done(&app, first).await.status, "live", "{}", api.log(first).await);
+    assert!(api.log(first).await.contains("The app moved to AWS: stopped its replicas on this machine"));
+    let replicas: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM replicas").fetch_one(&app.state.db).await.expect("count");
+    assert_eq!(replicas, 0, "no local replica left");
+    let routes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM edge_routes WHERE app = ?")
+        .bind(&name)
+        .fetch_one(&app.state.db)
+        .await
+        .expect("count");
+    assert_eq!(routes, 0, "no edge route left");
 
     // Add a certificate: the plan shows HTTP turning into a redirect and a new HTTPS listener.
     let certificate = slipway_tests::aws::request_certificate(region, "*.apps.example.com").await;
