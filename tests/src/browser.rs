@@ -85,3 +85,25 @@ pub async fn console_log(client: &Client) -> String {
         })
         .unwrap_or_default()
 }
+
+/// Signs `email` in through the sign-in form and waits until the page shows it.
+pub async fn sign_in(client: &Client, app: &crate::TestApp, email: &str, password: &str) {
+    use fantoccini::Locator;
+    let wait = Duration::from_secs(60);
+    client.goto(&app.at("/login")).await.expect("the sign-in page");
+    client.wait().at_most(wait).for_element(Locator::Css("html[data-hydrated='true']")).await.expect("hydrated");
+    client.find(Locator::Css("[name='email']")).await.expect("email field").send_keys(email).await.expect("type");
+    client
+        .find(Locator::Css("[name='password']"))
+        .await
+        .expect("password field")
+        .send_keys(password)
+        .await
+        .expect("type");
+    // The form's own button: the top bar has a submit button too once signed in.
+    client.find(Locator::Css("form button[type=submit]")).await.expect("submit").click().await.expect("click");
+    crate::wait_until(&format!("{email} to be signed in"), wait, || async {
+        client.find(Locator::Css("body")).await.ok()?.text().await.ok().filter(|t| t.contains(email)).map(drop)
+    })
+    .await;
+}

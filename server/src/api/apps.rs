@@ -183,11 +183,7 @@ pub async fn rotate_webhook(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<ApiJson<crate::webhooks::store::NewSecret>> {
-    let request: WebhookRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        WebhookRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| crate::Error::BadRequest(format!("The body is not valid: {e}")))?
-    };
+    let request: WebhookRequest = super::optional_json(&body)?;
     let secret = crate::webhooks::store::rotate(
         &state.db,
         &state.secrets,

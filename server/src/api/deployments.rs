@@ -14,14 +14,14 @@ use futures::{Stream, StreamExt, stream};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::ApiJson;
+use super::{ApiJson, optional_json};
 use crate::audit::{self, Actor, Origin};
 use crate::auth::CurrentUser;
 use crate::deploy::history;
 use crate::deploy::history::FilterQuery;
 use crate::deploy::logs::lines_after;
 use crate::deploy::{Deployment, Trigger, queue};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
@@ -50,14 +50,6 @@ fn queued(id: i64) -> (StatusCode, ApiJson<Queued>) {
 struct DeployRequest {
     #[serde(default)]
     commit: Option<String>,
-}
-
-/// The body is optional: empty means "deploy the branch head".
-fn optional_json<T: for<'de> Deserialize<'de> + Default>(body: &Bytes) -> Result<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body).map_err(|e| Error::BadRequest(format!("The JSON body is invalid: {e}")))
 }
 
 pub async fn create(

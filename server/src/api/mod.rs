@@ -16,7 +16,7 @@ use axum::routing::{any, delete, get, post};
 use crate::state::AppState;
 
 pub use deployments::log_events;
-pub use json::ApiJson;
+pub use json::{ApiJson, optional_json};
 pub use openapi::spec as openapi_spec;
 
 pub fn router() -> Router<AppState> {

@@ -150,12 +150,8 @@ pub async fn app_teardown(
     Path(app): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<ApiJson<Done>> {
-    // The body is optional: none means keep the images.
-    let request: TeardownRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        TeardownRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| crate::Error::BadRequest(format!("The body is not valid: {e}")))?
-    };
+    // No body: keep the images.
+    let request: TeardownRequest = super::optional_json(&body)?;
     let done = operations::teardown_app(&state, &app, request.delete_images).await?;
     let detail =
         Some(format!("{} resource(s) removed{}", done.len(), if request.delete_images { ", images too" } else { "" }));

@@ -13,6 +13,18 @@ use crate::time_fmt::{now, rfc3339};
 pub const STATUSES: [&str; 10] =
     ["queued", "cloning", "building", "pushing", "deploying", "verifying", "live", "failed", "cancelled", "superseded"];
 pub const ACTIVE: [&str; 6] = ["queued", "cloning", "building", "pushing", "deploying", "verifying"];
+
+/// The app's deployments that are queued or running, oldest first.
+pub async fn active_of(db: &SqlitePool, app_id: i64) -> Result<Vec<i64>> {
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT id FROM deployments WHERE app_id = ");
+    query.push_bind(app_id).push(" AND status IN (");
+    let mut statuses = query.separated(", ");
+    for status in ACTIVE {
+        statuses.push_bind(status);
+    }
+    query.push(") ORDER BY id");
+    Ok(query.build_query_scalar().fetch_all(db).await?)
+}
 pub const STEPS: [&str; 6] = ["clone", "build", "push", "deploy", "verify", "retire"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

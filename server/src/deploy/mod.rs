@@ -110,13 +110,7 @@ impl DeployHub {
 /// deployment, removes its route from the edge and its containers.
 pub async fn teardown_app(state: &crate::AppState, name: &str) -> crate::error::Result<()> {
     let app = crate::apps::get_app(&state.db, name).await?;
-    let active: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM deployments WHERE app_id = ? AND status IN ('queued', 'cloning', 'building', 'pushing', 'deploying', 'verifying')",
-    )
-    .bind(app.id)
-    .fetch_all(&state.db)
-    .await?;
-    for id in active {
+    for id in history::active_of(&state.db, app.id).await? {
         let _ = history::cancel(&state.db, &state.hub, id).await;
     }
     if app.target != crate::apps::LOCAL_TARGET {

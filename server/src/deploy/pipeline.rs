@@ -330,12 +330,17 @@ impl Run {
         self.log
             .line(format!("Rolling back to deployment #{target}: running {image} again (no clone, no build)."))
             .await;
+        self.skip_rebuild(target).await?;
+        Ok(image)
+    }
+
+    /// A rollback records clone, build and push as skipped.
+    async fn skip_rebuild(&self, target: i64) -> Result<(), Failure> {
         for step in [Step::Clone, Step::Build, Step::Push] {
-            let at = now_ms();
-            self.begin(step, at).await?;
+            self.begin(step, now_ms()).await?;
             self.end(step, "skipped", Some(&format!("rollback to #{target}"))).await?;
         }
-        Ok(image)
+        Ok(())
     }
 
     /// Removes a release that will not serve (unhealthy, cancelled).
@@ -419,11 +424,7 @@ impl Run {
                 crate::targets::ecs::checks::short(&revision)
             ))
             .await;
-        for step in [Step::Clone, Step::Build, Step::Push] {
-            let at = now_ms();
-            self.begin(step, at).await?;
-            self.end(step, "skipped", Some(&format!("rollback to #{target}"))).await?;
-        }
+        self.skip_rebuild(target).await?;
         Ok(revision)
     }
 }

@@ -162,7 +162,7 @@ async fn receive(State(state): State<AppState>, Path(app): Path<String>, headers
                     settle(&state, Record { outcome: "ignored", detail: Some(&detail), ..verified }, StatusCode::OK)
                         .await
                 }
-                Ok(commit) => deploy(&state, provider, verified, &commit, &who).await,
+                Ok(commit) => deploy(&state, &app, provider, verified, &commit, &who).await,
             }
         }
     }
@@ -196,7 +196,14 @@ async fn duplicate(state: &AppState, r: Record<'_>) -> Response {
 /// Records the delivery and queues its deployment in one transaction: once
 /// the 202 is sent, a restart can't lose it. A queued deployment of the same
 /// commit is joined rather than duplicated.
-async fn deploy(state: &AppState, provider: Provider, r: Record<'_>, commit: &str, pusher: &str) -> Response {
+async fn deploy(
+    state: &AppState,
+    app: &str,
+    provider: Provider,
+    r: Record<'_>,
+    commit: &str,
+    pusher: &str,
+) -> Response {
     let result = async {
         let mut tx = state.db.begin().await?;
         // The insert comes first: it takes SQLite's write lock and claims the delivery id.
@@ -232,17 +239,10 @@ async fn deploy(state: &AppState, provider: Provider, r: Record<'_>, commit: &st
     match result {
         Ok(Some((deployment, outcome))) => {
             state.hub.wake.notify_one();
-            let app: Option<String> = sqlx::query_scalar("SELECT name FROM apps WHERE id = ?")
-                .bind(r.app_id)
-                .fetch_optional(&state.db)
-                .await
-                .ok()
-                .flatten();
             let actor = crate::audit::Actor::new(format!("{pusher} via {}", provider.label()), None);
             let detail =
                 Some(format!("#{deployment} of {commit} ({outcome}, delivery {})", r.delivery_id.unwrap_or("-")));
-            crate::audit::record(&state.db, &actor, "deployment.webhook", app.as_deref().unwrap_or_default(), detail)
-                .await;
+            crate::audit::record(&state.db, &actor, "deployment.webhook", app, detail).await;
             let detail = if outcome == "joined" {
                 format!("Commit {} is already queued as deployment #{deployment}.", &commit[..commit.len().min(12)])
             } else {

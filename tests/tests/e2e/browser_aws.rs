@@ -60,12 +60,7 @@ async fn add_a_target_plan_deploy_and_tear_down_from_the_browser() {
 async fn walk(app: &TestApp, browser: &Client) {
     let region = fresh_region();
     app.create_user("ops@example.com", "correct horse battery").await;
-    browser.goto(&app.at("/login")).await.expect("login page");
-    hydrated(browser).await;
-    fill(browser, "email", "ops@example.com").await;
-    fill(browser, "password", "correct horse battery").await;
-    click(browser, "button[type=submit]").await;
-    text_appears(browser, "body", "ops@example.com").await;
+    slipway_tests::browser::sign_in(browser, app, "ops@example.com", "correct horse battery").await;
 
     // Add a target.
     browser.goto(&app.at("/targets")).await.expect("targets");

@@ -56,24 +56,7 @@ async fn walk(app: &TestApp, browser: &Client) {
     let name = api.create_app(&repo.http_url, json!({})).await;
 
     app.create_user("deployer@example.com", "correct horse battery").await;
-    browser.goto(&app.at("/login")).await.expect("login page");
-    browser.wait().at_most(WAIT).for_element(Locator::Css("html[data-hydrated='true']")).await.expect("hydrated");
-    browser
-        .find(Locator::Css("[name='email']"))
-        .await
-        .expect("email")
-        .send_keys("deployer@example.com")
-        .await
-        .expect("type");
-    browser
-        .find(Locator::Css("[name='password']"))
-        .await
-        .expect("pw")
-        .send_keys("correct horse battery")
-        .await
-        .expect("type");
-    browser.find(Locator::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
-    text_appears(browser, "body", "deployer@example.com").await;
+    slipway_tests::browser::sign_in(browser, app, "deployer@example.com", "correct horse battery").await;
 
     browser.goto(&app.at(&format!("/apps/{name}"))).await.expect("app page");
     browser.wait().at_most(WAIT).for_element(Locator::Css("html[data-hydrated='true']")).await.expect("hydrated");

@@ -364,24 +364,7 @@ mod in_the_browser {
                 .await
             }
         };
-        browser.goto(&app.at("/login")).await.expect("login");
-        browser.wait().at_most(WAIT).for_element(Locator::Css("html[data-hydrated='true']")).await.expect("hydrated");
-        browser
-            .find(Locator::Css("[name='email']"))
-            .await
-            .expect("email")
-            .send_keys("dev@example.com")
-            .await
-            .expect("type");
-        browser
-            .find(Locator::Css("[name='password']"))
-            .await
-            .expect("pw")
-            .send_keys("correct horse battery")
-            .await
-            .expect("type");
-        browser.find(Locator::Css("form button[type=submit]")).await.expect("submit").click().await.expect("click");
-        text("body", "dev@example.com".into()).await;
+        slipway_tests::browser::sign_in(&browser, &app, "dev@example.com", "correct horse battery").await;
         browser.goto(&app.at(&format!("/apps/{name}"))).await.expect("app page");
         browser.wait().at_most(WAIT).for_element(Locator::Css("html[data-hydrated='true']")).await.expect("hydrated");
         text("#webhook", "Off.".into()).await;

@@ -91,13 +91,7 @@ pub async fn drift(state: &AppState, app_name: &str) -> Result<DriftReport> {
 }
 
 async fn refuse_while_deploying(state: &AppState, app: &App) -> Result<()> {
-    let active: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM deployments WHERE app_id = ? AND status IN ('queued', 'cloning', 'building', 'pushing', 'deploying', 'verifying') LIMIT 1",
-    )
-    .bind(app.id)
-    .fetch_optional(&state.db)
-    .await?;
-    match active {
+    match crate::deploy::history::active_of(&state.db, app.id).await?.first() {
         Some(id) => Err(Error::Conflict {
             code: "deployment_active",
             message: format!("Deployment #{id} of {} is still running; cancel it or wait for it to end.", app.name),
