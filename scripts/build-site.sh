@@ -21,7 +21,7 @@ cargo build --quiet -p slipway-web --lib --target wasm32-unknown-unknown \
 
 mkdir -p "$site/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name slipway \
-  "target/wasm32-unknown-unknown/$wasm_dir/slipway_web.wasm"
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/$wasm_dir/slipway_web.wasm"
 
 if [ "$profile" = release ]; then
   # Debian's binaryen (108) breaks release hydration; only the pinned npm build is used.
