@@ -16,11 +16,18 @@ use crate::time_fmt::{now, rfc3339};
 pub struct Actor {
     pub who: String,
     pub origin: Option<String>,
+    /// The team the action was taken in (`None`: sign-ins, which are about no team).
+    pub team_id: Option<i64>,
 }
 
 impl Actor {
     pub fn new(who: impl Into<String>, origin: Option<String>) -> Self {
-        Self { who: who.into(), origin }
+        Self { who: who.into(), origin, team_id: None }
+    }
+
+    pub fn in_team(mut self, team_id: i64) -> Self {
+        self.team_id = Some(team_id);
+        self
     }
 }
 
@@ -43,13 +50,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
 /// logged loudly rather than undoing it.
 pub async fn record(db: &SqlitePool, actor: &Actor, action: &str, subject: &str, detail: Option<String>) {
     let written =
-        sqlx::query("INSERT INTO audit_log (at, actor, origin, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO audit_log (at, actor, origin, action, subject, detail, team_id) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .bind(now())
             .bind(&actor.who)
             .bind(&actor.origin)
             .bind(action)
             .bind(subject)
             .bind(&detail)
+            .bind(actor.team_id)
             .execute(db)
             .await;
     if let Err(error) = written {
@@ -108,12 +116,17 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
 }
 
-pub async fn list(db: &SqlitePool, query: &AuditQuery) -> Result<Vec<Entry>> {
+/// Team `team_id`'s entries, plus the sign-ins (and failed sign-ins) of its members' addresses.
+pub async fn list(db: &SqlitePool, team_id: i64, query: &AuditQuery) -> Result<Vec<Entry>> {
     let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let since = text(&query.since).map(|d| parse_day(&d, "since", false)).transpose()?;
     let until = text(&query.until).map(|d| parse_day(&d, "until", true)).transpose()?;
     let mut sql: QueryBuilder<Sqlite> =
-        QueryBuilder::new("SELECT id, at, actor, origin, action, subject, detail FROM audit_log WHERE 1 = 1");
+        QueryBuilder::new("SELECT id, at, actor, origin, action, subject, detail FROM audit_log WHERE (team_id = ");
+    sql.push_bind(team_id).push(
+        " OR (team_id IS NULL AND subject IN (SELECT u.email FROM users u JOIN team_members m ON m.user_id = u.id WHERE m.team_id = ",
+    );
+    sql.push_bind(team_id).push(")))");
     if let Some(actor) = text(&query.actor) {
         sql.push(" AND actor LIKE ").push_bind(format!("%{actor}%"));
     }

@@ -19,6 +19,7 @@ pub mod notify;
 pub mod secrets;
 pub mod state;
 pub mod targets;
+pub mod teams;
 pub mod time_fmt;
 pub mod webhooks;
 

@@ -55,6 +55,13 @@ where
     }
 }
 
+/// The CSRF token in a page's hidden form field.
+pub fn csrf_field(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).unwrap_or_else(|| panic!("no CSRF field on the page:\n{page}")) + marker.len();
+    page[start..].split('"').next().expect("closing quote").to_owned()
+}
+
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};

@@ -8,6 +8,7 @@ use reqwest::redirect::Policy;
 use slipway_server::AppState;
 use slipway_server::auth::{self, Email, Password, User};
 use slipway_server::config::Config;
+use slipway_server::teams::Role;
 use slipway_web::serve::Application;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -143,31 +144,83 @@ impl TestApp {
         format!("{}{path}", self.url)
     }
 
-    /// Creates a user directly in the database (the first one is the owner).
+    /// Creates a user directly in the database. The first one is the owner of the
+    /// first team; the others join it as admins (so a test that is not about roles
+    /// may do anything but delete the team).
     pub async fn create_user(&self, email: &str, password: &str) -> User {
         let first = auth::count_users(&self.state.db).await.expect("counting users") == 0;
+        let (email, password) = (Email::parse(email).expect("a valid email"), Password::parse(password).expect("a valid password"));
+        if first {
+            return auth::create_owner(&self.state.db, &email, &password).await.expect("creating the owner");
+        }
+        let user = auth::create_user(&self.state.db, &email, &password, false).await.expect("creating a user");
+        self.join(&user, 1, Role::Admin).await;
+        user
+    }
+
+    /// Creates a user who is in no team yet.
+    pub async fn create_teamless_user(&self, email: &str, password: &str) -> User {
         auth::create_user(
             &self.state.db,
             &Email::parse(email).expect("a valid email"),
             &Password::parse(password).expect("a valid password"),
-            first,
+            false,
         )
         .await
         .expect("creating a user")
     }
 
-    /// A user with an API token; returns the token.
+    /// Puts `user` in team `team_id` with `role` (replacing a role they had).
+    pub async fn join(&self, user: &User, team_id: i64, role: Role) {
+        sqlx::query(
+            "INSERT INTO team_members (team_id, user_id, role, created_at) VALUES (?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER))
+             ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(team_id)
+        .bind(user.id)
+        .bind(role.as_str())
+        .execute(&self.state.db)
+        .await
+        .expect("adding a team member");
+    }
+
+    /// A user with an API token in the first team; returns the token.
     pub async fn api_token(&self) -> String {
         let user = self.create_user(&format!("{}@example.com", crate::unique("api")), "correct horse battery").await;
-        auth::create_token(&self.state.db, &user, "tests").await.expect("creating a token").secret
+        auth::create_token(&self.state.db, &user, 1, "tests").await.expect("creating a token").secret
+    }
+
+    /// A new user with `role` in the first team and a token acting there.
+    pub async fn member_token(&self, role: Role) -> (User, String) {
+        let email = format!("{}@example.com", crate::unique(role.as_str()));
+        let user = self.create_teamless_user(&email, "correct horse battery").await;
+        self.join(&user, 1, role).await;
+        let token = auth::create_token(&self.state.db, &user, 1, "tests").await.expect("creating a token").secret;
+        (user, token)
+    }
+
+    /// A new cookie-jar client signed in as `email` through the sign-in form.
+    pub async fn signed_in_client(&self, email: &str, password: &str) -> reqwest::Client {
+        let client =
+            reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("an HTTP client");
+        let page = client.get(self.at("/login")).send().await.expect("GET /login").text().await.expect("body");
+        let csrf = crate::csrf_field(&page);
+        let response = client
+            .post(self.at("/_app/login"))
+            .header(ACCEPT, "text/html")
+            .header(REFERER, self.at("/login"))
+            .form(&[("email", email), ("password", password), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .expect("POST /_app/login");
+        assert!(response.status().is_redirection(), "sign-in of {email} should redirect: {}", response.status());
+        client
     }
 
     /// GETs a page and returns its CSRF token (from the hidden form field).
     pub async fn csrf_token(&self, path: &str) -> String {
         let page = self.client.get(self.at(path)).send().await.expect("GET page").text().await.expect("page body");
-        let marker = "name=\"csrf\" value=\"";
-        let start = page.find(marker).unwrap_or_else(|| panic!("no CSRF field on {path}:\n{page}")) + marker.len();
-        page[start..].split('"').next().expect("closing quote").to_owned()
+        crate::csrf_field(&page)
     }
 
     /// Posts a form the way a browser without JavaScript does.

@@ -11,15 +11,18 @@ use crate::components::session::SessionScope;
 use crate::pages::account::AccountPage;
 use crate::pages::app_detail::AppPage;
 use crate::pages::app_edit::EditAppPage;
+use crate::pages::app_env::AppEnvPage;
 use crate::pages::app_new::NewAppPage;
 use crate::pages::apps_list::AppsPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::deployment::DeploymentPage;
 use crate::pages::history::HistoryPage;
+use crate::pages::invite::InvitePage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::setup::SetupPage;
 use crate::pages::targets::{EditTargetPage, NewTargetPage, TargetPage, TargetsPage};
+use crate::pages::team::TeamPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -52,11 +55,14 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
                     <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
                         <Route path=path!("") view=AppsPage ssr=SsrMode::Async/>
                         <Route path=path!("apps/new") view=NewAppPage ssr=SsrMode::Async/>
                         <Route path=path!("apps/:name") view=AppPage ssr=SsrMode::Async/>
                         <Route path=path!("apps/:name/edit") view=EditAppPage ssr=SsrMode::Async/>
+                        <Route path=path!("apps/:name/env") view=AppEnvPage ssr=SsrMode::Async/>
+                        <Route path=path!("team") view=TeamPage ssr=SsrMode::Async/>
                         <Route path=path!("deployments") view=HistoryPage ssr=SsrMode::Async/>
                         <Route path=path!("audit") view=AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("targets") view=TargetsPage ssr=SsrMode::Async/>

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use slipway_server::AppState;
 use slipway_server::auth::{self, Email, Password};
 use slipway_server::config::{Config, LogFormat};
+use slipway_server::teams;
 
 #[derive(Debug, Parser)]
 #[command(name = "slipway", version, about = "Self-hosted deploy dashboard: git → Docker → live URL")]
@@ -33,7 +34,7 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user; the first user becomes the owner.
+    /// Create a user; the first user becomes the owner of the first team.
     Create(UserCreate),
 }
 
@@ -44,6 +45,12 @@ pub struct UserCreate {
     /// Read the password from standard input (first line).
     #[arg(long, required = true)]
     pub password_stdin: bool,
+    /// Add the user to this team (its slug); the first user always owns the first team.
+    #[arg(long)]
+    pub team: Option<String>,
+    /// Their role in `--team`: owner, admin, deployer or viewer.
+    #[arg(long, default_value = "viewer")]
+    pub role: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +65,9 @@ pub struct TokenCreate {
     pub email: String,
     #[arg(long)]
     pub name: String,
+    /// The team the token acts in (its slug); default: the user's first team.
+    #[arg(long)]
+    pub team: Option<String>,
 }
 
 pub fn init_tracing(format: LogFormat) {
@@ -102,9 +112,25 @@ async fn create_user(state: &AppState, args: &UserCreate, mut stdin: impl Read) 
     stdin.read_to_string(&mut input).context("reading the password from stdin")?;
     let password = input.lines().next().unwrap_or_default();
     let password = Password::parse(password).map_err(|f| explain(slipway_server::Error::Validation(f)))?;
+    let role = teams::Role::parse(&args.role).map_err(|f| explain(slipway_server::Error::Validation(f)))?;
+    let team = match &args.team {
+        Some(slug) => Some(teams::team_by_slug(&state.db, slug).await.map_err(explain)?),
+        None => None,
+    };
     let first = auth::count_users(&state.db).await.map_err(explain)? == 0;
-    let user = auth::create_user(&state.db, &email, &password, first).await.map_err(explain)?;
-    Ok(format!("created {}{}\n", user.email, if user.is_owner { " (owner)" } else { "" }))
+    let user = if first {
+        auth::create_owner(&state.db, &email, &password).await.map_err(explain)?
+    } else {
+        auth::create_user(&state.db, &email, &password, false).await.map_err(explain)?
+    };
+    let mut joined = String::new();
+    if let Some(team) = team {
+        let mut conn = state.db.acquire().await?;
+        if teams::add_member(&mut conn, team.id, user.id, role).await.map_err(explain)? {
+            joined = format!(", {role} in team {}", team.slug);
+        }
+    }
+    Ok(format!("created {}{}{joined}\n", user.email, if user.is_owner { " (owner)" } else { "" }))
 }
 
 async fn create_token(state: &AppState, args: &TokenCreate) -> anyhow::Result<String> {
@@ -113,7 +139,16 @@ async fn create_token(state: &AppState, args: &TokenCreate) -> anyhow::Result<St
         .await
         .map_err(explain)?
         .with_context(|| format!("no user with email {}", email.as_str()))?;
-    let token = auth::create_token(&state.db, &user, &args.name).await.map_err(explain)?;
+    let mine = teams::teams_of(&state.db, user.id).await.map_err(explain)?;
+    let team = match &args.team {
+        Some(slug) => mine.iter().find(|t| &t.team.slug == slug),
+        None => mine.first(),
+    }
+    .with_context(|| match &args.team {
+        Some(slug) => format!("{} is not a member of team {slug}", user.email),
+        None => format!("{} is not in any team yet", user.email),
+    })?;
+    let token = auth::create_token(&state.db, &user, team.team.id, &args.name).await.map_err(explain)?;
     Ok(format!("{}\n", token.secret))
 }
 

@@ -7,6 +7,83 @@ use serde::{Deserialize, Serialize};
 pub struct SessionInfo {
     pub user: Option<UserView>,
     pub csrf: String,
+    /// The team the session acts in, with the user's role there (`None`: in no team yet).
+    pub team: Option<TeamChoice>,
+    /// Every team the user belongs to (for the switcher).
+    pub teams: Vec<TeamChoice>,
+}
+
+impl SessionInfo {
+    /// The role in the acting team, ordered viewer < deployer < admin < owner.
+    fn rank(&self) -> u8 {
+        self.team.as_ref().map_or(0, |t| role_rank(&t.role))
+    }
+    pub fn can_deploy(&self) -> bool {
+        self.rank() >= role_rank("deployer")
+    }
+    pub fn can_admin(&self) -> bool {
+        self.rank() >= role_rank("admin")
+    }
+    pub fn is_owner(&self) -> bool {
+        self.rank() >= role_rank("owner")
+    }
+}
+
+/// The UI's copy of the server's role order (the wasm bundle can't use the server crate).
+pub fn role_rank(role: &str) -> u8 {
+    match role {
+        "viewer" => 1,
+        "deployer" => 2,
+        "admin" => 3,
+        "owner" => 4,
+        _ => 0,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamChoice {
+    pub slug: String,
+    pub name: String,
+    pub role: String,
+}
+
+/// The Team page: members, pending invites (admins), the user's teams.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamView {
+    pub team: TeamChoice,
+    pub members: Vec<MemberView>,
+    pub invites: Vec<InviteView>,
+    /// An invite link created just now, shown once.
+    pub new_invite: Option<String>,
+    pub me: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub user_id: i64,
+    pub email: String,
+    pub role: String,
+    pub joined_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InviteView {
+    pub id: i64,
+    pub role: String,
+    pub email: Option<String>,
+    pub created_by: Option<String>,
+    pub expires_at: String,
+}
+
+/// What an invite link's page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InviteLanding {
+    pub team: String,
+    pub role: String,
+    pub email: Option<String>,
+    pub expires_at: String,
+    /// Who is signed in in this browser, if anyone.
+    pub signed_in_as: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,6 +197,9 @@ pub struct TokenView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountView {
     pub user: UserView,
+    /// The team the tokens act in, and the user's role there.
+    pub team: String,
+    pub role: String,
     pub tokens: Vec<TokenView>,
     /// A token created just now, shown once.
     pub new_token: Option<String>,
@@ -202,6 +282,30 @@ mod from_backend {
                         duration_ms: s.duration_ms,
                     })
                     .collect(),
+            }
+        }
+    }
+
+    impl From<slipway_server::teams::TeamOfUser> for TeamChoice {
+        fn from(t: slipway_server::teams::TeamOfUser) -> Self {
+            Self { slug: t.team.slug, name: t.team.name, role: t.role.as_str().to_owned() }
+        }
+    }
+
+    impl From<slipway_server::teams::MemberRow> for MemberView {
+        fn from(m: slipway_server::teams::MemberRow) -> Self {
+            Self { user_id: m.user_id, email: m.email, role: m.role.as_str().to_owned(), joined_at: m.joined_at }
+        }
+    }
+
+    impl From<slipway_server::teams::Invite> for InviteView {
+        fn from(i: slipway_server::teams::Invite) -> Self {
+            Self {
+                id: i.id,
+                role: i.role.as_str().to_owned(),
+                email: i.email,
+                created_by: i.created_by,
+                expires_at: i.expires_at,
             }
         }
     }

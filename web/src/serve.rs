@@ -156,6 +156,8 @@ async fn page_gate(State(state): State<AppState>, session: Session, request: Req
             (_, "/setup") => Some("/login".to_owned()),
             (true, "/login") => Some("/".to_owned()),
             (false, "/login") => None,
+            // An invite link works signed out: it can create the account.
+            (_, p) if p.starts_with("/invite/") => None,
             (false, _) => Some(format!("/login?next={}", url_encode(&target))),
             (true, _) => None,
         })

@@ -5,10 +5,10 @@ use serde_json::Value;
 
 use super::ApiJson;
 use crate::apps::{self, App, AppDraft, AppSpec, EnvDraft};
-use crate::audit::{self, Actor, Origin};
-use crate::auth::CurrentUser;
+use crate::audit::{self, Origin};
 use crate::error::Result;
 use crate::state::AppState;
+use crate::teams::{Admin, Deployer, Member, Viewer};
 
 /// The JSON body of create/update. Numbers may be sent as numbers or strings.
 #[derive(Debug, Deserialize)]
@@ -101,23 +101,24 @@ impl AppRequest {
     }
 }
 
-pub async fn list(State(state): State<AppState>, _user: CurrentUser) -> Result<ApiJson<Vec<App>>> {
-    Ok(ApiJson(apps::list_apps(&state.db).await?))
+pub async fn list(State(state): State<AppState>, member: Member<Viewer>) -> Result<ApiJson<Vec<App>>> {
+    Ok(ApiJson(apps::list_apps(&state.db, member.team.id).await?))
 }
 
-pub async fn show(State(state): State<AppState>, _user: CurrentUser, Path(name): Path<String>) -> Result<ApiJson<App>> {
+pub async fn show(State(state): State<AppState>, member: Member<Viewer>, Path(name): Path<String>) -> Result<ApiJson<App>> {
+    member.app(&state.db, &name).await?;
     Ok(ApiJson(apps::get_app(&state.db, &name).await?))
 }
 
 pub async fn create(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    member: Member<Admin>,
     Origin(origin): Origin,
     ApiJson(request): ApiJson<AppRequest>,
 ) -> Result<(StatusCode, ApiJson<App>)> {
     let spec = AppSpec::parse(&request.into_draft(None)).map_err(crate::Error::Validation)?;
-    let app = apps::create_app(&state.db, &state.secrets, &spec).await?;
-    let actor = Actor::new(&user.email, origin);
+    let app = apps::create_app(&state.db, &state.secrets, member.team.id, &spec).await?;
+    let actor = member.actor(origin);
     audit::record(&state.db, &actor, "app.create", &app.name, audit::variable_names(&spec.env)).await;
     tracing::info!(app = %app.name, "app created");
     Ok((StatusCode::CREATED, ApiJson(app)))
@@ -125,12 +126,12 @@ pub async fn create(
 
 pub async fn update(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    member: Member<Admin>,
     Origin(origin): Origin,
     Path(name): Path<String>,
     ApiJson(request): ApiJson<AppRequest>,
 ) -> Result<ApiJson<App>> {
-    apps::get_app(&state.db, &name).await?;
+    member.app(&state.db, &name).await?;
     if let Some(sent) = request.name.as_deref().filter(|sent| *sent != name) {
         return Err(crate::Error::Validation(crate::FieldErrors::single(
             "name",
@@ -140,30 +141,53 @@ pub async fn update(
     }
     let spec = AppSpec::parse(&request.into_draft(Some(&name))).map_err(crate::Error::Validation)?;
     let app = apps::update_app(&state.db, &state.secrets, &name, &spec).await?;
-    let actor = Actor::new(&user.email, origin);
+    let actor = member.actor(origin);
     audit::record(&state.db, &actor, "app.update", &name, audit::variable_names(&spec.env)).await;
     Ok(ApiJson(app))
 }
 
 pub async fn remove(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    member: Member<Admin>,
     Origin(origin): Origin,
     Path(name): Path<String>,
 ) -> Result<StatusCode> {
+    member.app(&state.db, &name).await?;
     crate::deploy::teardown_app(&state, &name).await?;
     apps::delete_app(&state.db, &name).await?;
-    audit::record(&state.db, &Actor::new(&user.email, origin), "app.delete", &name, None).await;
+    audit::record(&state.db, &member.actor(origin), "app.delete", &name, None).await;
     tracing::info!(app = %name, "app deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvRequest {
+    env: Vec<EnvDraft>,
+}
+
+/// Replaces the app's variables and secrets only: what a deployer may change.
+pub async fn update_env(
+    State(state): State<AppState>,
+    member: Member<Deployer>,
+    Origin(origin): Origin,
+    Path(name): Path<String>,
+    ApiJson(request): ApiJson<EnvRequest>,
+) -> Result<ApiJson<App>> {
+    let app_id = member.app(&state.db, &name).await?;
+    let env = apps::parse_env_drafts(&request.env).map_err(crate::Error::Validation)?;
+    apps::update_env(&state.db, &state.secrets, app_id, &env).await?;
+    audit::record(&state.db, &member.actor(origin), "app.env", &name, audit::variable_names(&env)).await;
+    Ok(ApiJson(apps::get_app(&state.db, &name).await?))
 }
 
 /// The app's webhook: URL, branch patterns, and the latest deliveries.
 pub async fn webhook(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    member: Member<Viewer>,
     Path(name): Path<String>,
 ) -> Result<ApiJson<crate::webhooks::store::Webhook>> {
+    member.app(&state.db, &name).await?;
     Ok(ApiJson(crate::webhooks::store::show(&state.db, &state.config.public_url, &name).await?))
 }
 
@@ -178,11 +202,12 @@ pub struct WebhookRequest {
 /// Turns the webhook on or rotates its secret; the secret is in this answer only.
 pub async fn rotate_webhook(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    member: Member<Admin>,
     Origin(origin): Origin,
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<ApiJson<crate::webhooks::store::NewSecret>> {
+    member.app(&state.db, &name).await?;
     let request: WebhookRequest = super::optional_json(&body)?;
     let secret = crate::webhooks::store::rotate(
         &state.db,
@@ -192,19 +217,20 @@ pub async fn rotate_webhook(
         request.branches.as_deref(),
     )
     .await?;
-    tracing::info!(app = %name, by = %user.email, "webhook secret rotated");
+    tracing::info!(app = %name, by = %member.user.email, "webhook secret rotated");
     let detail = Some(format!("branches: {}", secret.branches));
-    audit::record(&state.db, &Actor::new(&user.email, origin), "webhook.rotate", &name, detail).await;
+    audit::record(&state.db, &member.actor(origin), "webhook.rotate", &name, detail).await;
     Ok(ApiJson(secret))
 }
 
 pub async fn disable_webhook(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    member: Member<Admin>,
     Origin(origin): Origin,
     Path(name): Path<String>,
 ) -> Result<StatusCode> {
+    member.app(&state.db, &name).await?;
     crate::webhooks::store::disable(&state.db, &name).await?;
-    audit::record(&state.db, &Actor::new(&user.email, origin), "webhook.disable", &name, None).await;
+    audit::record(&state.db, &member.actor(origin), "webhook.disable", &name, None).await;
     Ok(StatusCode::NO_CONTENT)
 }

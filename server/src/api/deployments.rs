@@ -15,14 +15,14 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{ApiJson, optional_json};
-use crate::audit::{self, Actor, Origin};
-use crate::auth::CurrentUser;
+use crate::audit::{self, Origin};
 use crate::deploy::history;
 use crate::deploy::history::FilterQuery;
 use crate::deploy::logs::lines_after;
 use crate::deploy::{Deployment, Trigger, queue};
 use crate::error::Result;
 use crate::state::AppState;
+use crate::teams::{Deployer, Member, Viewer};
 
 #[derive(Debug, Serialize)]
 pub struct Queued {
@@ -54,16 +54,17 @@ struct DeployRequest {
 
 pub async fn create(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    member: Member<Deployer>,
     Origin(origin): Origin,
     Path(app): Path<String>,
     body: Bytes,
 ) -> Result<(StatusCode, ApiJson<Queued>)> {
+    member.app(&state.db, &app).await?;
     let request: DeployRequest = optional_json(&body)?;
-    let id = history::deploy(&state.db, &state.hub, &app, Trigger::Api, &user.email, request.commit.as_deref()).await?;
+    let id = history::deploy(&state.db, &state.hub, &app, Trigger::Api, &member.user.email, request.commit.as_deref()).await?;
     let detail = Some(format!("#{id}{}", request.commit.as_deref().map(|c| format!(" of {c}")).unwrap_or_default()));
-    audit::record(&state.db, &Actor::new(&user.email, origin), "deployment.deploy", &app, detail).await;
-    tracing::info!(deployment = id, %app, by = %user.email, "deployment queued");
+    audit::record(&state.db, &member.actor(origin), "deployment.deploy", &app, detail).await;
+    tracing::info!(deployment = id, %app, by = %member.user.email, "deployment queued");
     Ok(queued(id))
 }
 
@@ -75,29 +76,31 @@ pub struct RollbackRequest {
 
 pub async fn rollback(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    member: Member<Deployer>,
     Origin(origin): Origin,
     Path(app): Path<String>,
     ApiJson(request): ApiJson<RollbackRequest>,
 ) -> Result<(StatusCode, ApiJson<Queued>)> {
-    let id = history::rollback(&state.db, &state.hub, &app, request.deployment_id, &user.email).await?;
+    member.app(&state.db, &app).await?;
+    let id = history::rollback(&state.db, &state.hub, &app, request.deployment_id, &member.user.email).await?;
     let detail = Some(format!("#{id} back to #{}", request.deployment_id));
-    audit::record(&state.db, &Actor::new(&user.email, origin), "deployment.rollback", &app, detail).await;
+    audit::record(&state.db, &member.actor(origin), "deployment.rollback", &app, detail).await;
     Ok(queued(id))
 }
 
 pub async fn redeploy(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    member: Member<Deployer>,
     Origin(origin): Origin,
     Path(id): Path<i64>,
 ) -> Result<(StatusCode, ApiJson<Queued>)> {
+    member.deployment(&state.db, id).await?;
     let of = id;
-    let id = history::redeploy(&state.db, &state.hub, id, &user.email, Trigger::Api).await?;
+    let id = history::redeploy(&state.db, &state.hub, id, &member.user.email, Trigger::Api).await?;
     let app = history::get(&state.db, id).await?.app;
     audit::record(
         &state.db,
-        &Actor::new(&user.email, origin),
+        &member.actor(origin),
         "deployment.redeploy",
         &app,
         Some(format!("#{id} of #{of}")),
@@ -108,41 +111,43 @@ pub async fn redeploy(
 
 pub async fn cancel(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    member: Member<Deployer>,
     Origin(origin): Origin,
     Path(id): Path<i64>,
 ) -> Result<ApiJson<Deployment>> {
+    member.deployment(&state.db, id).await?;
     history::cancel(&state.db, &state.hub, id).await?;
     let deployment = history::get(&state.db, id).await?;
-    let actor = Actor::new(&user.email, origin);
+    let actor = member.actor(origin);
     audit::record(&state.db, &actor, "deployment.cancel", &deployment.app, Some(format!("#{id}"))).await;
     Ok(ApiJson(deployment))
 }
 
 pub async fn show(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    member: Member<Viewer>,
     Path(id): Path<i64>,
 ) -> Result<ApiJson<Deployment>> {
+    member.deployment(&state.db, id).await?;
     Ok(ApiJson(history::get(&state.db, id).await?))
 }
 
 pub async fn list(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    member: Member<Viewer>,
     Query(query): Query<FilterQuery>,
 ) -> Result<ApiJson<Vec<Deployment>>> {
-    Ok(ApiJson(history::list(&state.db, &query.into_filter(None)?).await?))
+    Ok(ApiJson(history::list(&state.db, member.team.id, &query.into_filter(None)?).await?))
 }
 
 pub async fn list_for_app(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    member: Member<Viewer>,
     Path(app): Path<String>,
     Query(query): Query<FilterQuery>,
 ) -> Result<ApiJson<Vec<Deployment>>> {
-    crate::apps::get_app(&state.db, &app).await?;
-    Ok(ApiJson(history::list(&state.db, &query.into_filter(Some(app))?).await?))
+    member.app(&state.db, &app).await?;
+    Ok(ApiJson(history::list(&state.db, member.team.id, &query.into_filter(Some(app))?).await?))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,12 +158,12 @@ pub struct LogQuery {
 
 pub async fn logs(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    member: Member<Viewer>,
     Path(id): Path<i64>,
     Query(query): Query<LogQuery>,
     headers: HeaderMap,
 ) -> Result<Response> {
-    queue::status(&state.db, id).await?;
+    member.deployment(&state.db, id).await?;
     let wants_stream =
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
     let last_seen = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());

@@ -71,7 +71,7 @@ pub fn spec() -> Value {
     ];
     let mut list_params_with_app = list_params.clone();
     list_params_with_app.push(query("app", json!({ "type": "string" }), "Only this app"));
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Slipway API",
@@ -422,5 +422,125 @@ pub fn spec() -> Value {
                 } }
             }
         }
+    });
+    if let Some(paths) = doc["paths"].as_object_mut()
+        && let Value::Object(more) = team_paths()
+    {
+        paths.extend(more);
+    }
+    publish_roles(&mut doc);
+    doc
+}
+
+/// Each operation's least role (from `api::ROUTE_ROLES`) as `x-slipway-role`, and its 403.
+fn publish_roles(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for (path, item) in paths.iter_mut() {
+        for method in ["get", "post", "put", "delete"] {
+            let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else { continue };
+            let role = super::ROUTE_ROLES.iter().find(|(m, p, _)| *m == method && p == path).and_then(|(_, _, role)| *role);
+            match role {
+                Some(role) => {
+                    operation.insert("x-slipway-role".into(), json!(role.as_str()));
+                    if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+                        responses.insert("403".into(), json!({ "$ref": "#/components/responses/E403" }));
+                    }
+                }
+                None => {
+                    operation.insert("x-slipway-role".into(), json!("any signed-in user"));
+                }
+            }
+        }
+    }
+}
+
+fn team_paths() -> Value {
+    let ok = |description: &str| json!({ "description": description, "content": { "application/json": {} } });
+    let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } });
+    let body = |schema: Value| json!({ "required": true, "content": { "application/json": { "schema": schema } } });
+    let role = json!({ "type": "string", "enum": ["owner", "admin", "deployer", "viewer"] });
+    json!({
+        "/api/v1/apps/{app}/env": {
+            "parameters": [{ "name": "app", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "put": {
+                "summary": "Replace only the app's variables and secrets (deployers may do this; other settings need an admin)",
+                "operationId": "updateAppEnv",
+                "requestBody": body(json!({ "type": "object", "required": ["env"], "properties": { "env": { "type": "array", "items": { "$ref": "#/components/schemas/EnvVar" } } } })),
+                "responses": merge(json!({ "200": ok("The app") }), error_responses(&["400", "401", "404", "422"]))
+            }
+        },
+        "/api/v1/teams": {
+            "get": { "summary": "The caller's teams and their role in each", "operationId": "myTeams",
+                "responses": merge(json!({ "200": ok("Teams") }), error_responses(&["401"])) },
+            "post": { "summary": "Create a team; the caller becomes its owner", "operationId": "createTeam",
+                "requestBody": body(json!({ "type": "object", "required": ["name"], "properties": { "name": { "type": "string" } } })),
+                "responses": merge(json!({ "201": ok("Team") }), error_responses(&["400", "401", "422"])) }
+        },
+        "/api/v1/teams/{team}/switch": {
+            "parameters": [{ "name": "team", "in": "path", "required": true, "schema": { "type": "string" }, "description": "The team's slug" }],
+            "post": { "summary": "Act in this team for the rest of the browser session (tokens stay in their own team)", "operationId": "switchTeam",
+                "responses": merge(json!({ "200": ok("Team and role") }), error_responses(&["400", "401", "404"])) }
+        },
+        "/api/v1/team": {
+            "get": { "summary": "The acting team (the token's, or the session's choice), the caller's role and the members", "operationId": "currentTeam",
+                "responses": merge(json!({ "200": ok("Team") }), error_responses(&["401"])) },
+            "delete": { "summary": "Delete the acting team (it must have no apps or targets left)", "operationId": "deleteTeam",
+                "responses": merge(json!({ "204": { "description": "Deleted" } }), error_responses(&["401", "409"])) }
+        },
+        "/api/v1/team/members/{id}": {
+            "parameters": [id_param.clone()],
+            "put": { "summary": "Change a member's role (only owners grant or take away owner; the last owner stays)", "operationId": "setRole",
+                "requestBody": body(json!({ "type": "object", "required": ["role"], "properties": { "role": role.clone() } })),
+                "responses": merge(json!({ "200": ok("Members") }), error_responses(&["400", "401", "404", "409", "422"])) },
+            "delete": { "summary": "Remove a member (their tokens for this team are revoked)", "operationId": "removeMember",
+                "responses": merge(json!({ "204": { "description": "Removed" } }), error_responses(&["401", "404", "409"])) }
+        },
+        "/api/v1/team/leave": {
+            "post": { "summary": "Leave the acting team", "operationId": "leaveTeam",
+                "responses": merge(json!({ "204": { "description": "Left" } }), error_responses(&["401", "409"])) }
+        },
+        "/api/v1/team/invites": {
+            "get": { "summary": "Invites that can still be accepted", "operationId": "listInvites",
+                "responses": merge(json!({ "200": ok("Invites") }), error_responses(&["401"])) },
+            "post": { "summary": "Create an invite link (shown in this answer only)", "operationId": "createInvite",
+                "requestBody": body(json!({ "type": "object", "required": ["role"], "properties": { "role": role,
+                    "email": { "type": "string", "description": "Only this address may accept" },
+                    "expires_in_hours": { "type": "integer", "minimum": 1, "maximum": 720, "default": 168 } } })),
+                "responses": merge(json!({ "201": ok("Invite and its URL") }), error_responses(&["400", "401", "422"])) }
+        },
+        "/api/v1/team/invites/{id}": {
+            "parameters": [id_param],
+            "delete": { "summary": "Withdraw a pending invite", "operationId": "revokeInvite",
+                "responses": merge(json!({ "204": { "description": "Withdrawn" } }), error_responses(&["401", "404"])) }
+        },
+        "/api/v1/invites/{token}/accept": {
+            "parameters": [{ "name": "token", "in": "path", "required": true, "schema": { "type": "string" }, "description": "The last part of the invite link" }],
+            "post": { "summary": "Join the invite's team with its role", "operationId": "acceptInvite",
+                "responses": merge(json!({ "200": ok("Team and role") }), error_responses(&["401", "403", "409"])) }
+        }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every documented operation has a role entry, and every entry is documented.
+    #[test]
+    fn every_operation_declares_its_role() {
+        let doc = spec();
+        let mut documented = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for method in ["get", "post", "put", "delete"] {
+                if let Some(operation) = item.get(method) {
+                    assert!(operation["x-slipway-role"].is_string(), "{method} {path}");
+                    documented.push((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        for (method, path, _) in super::super::ROUTE_ROLES {
+            assert!(documented.contains(&((*method).to_owned(), (*path).to_owned())), "{method} {path} is not documented");
+        }
+        assert_eq!(documented.len(), super::super::ROUTE_ROLES.len());
+    }
 }

@@ -3,17 +3,19 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::ApiJson;
-use crate::audit::{self, Actor, Origin};
+use crate::audit::{self, Origin};
 use crate::auth::{self, ApiToken, CurrentUser, NewToken, User};
 use crate::error::Result;
 use crate::state::AppState;
+use crate::teams::{Member, Viewer};
 
 pub async fn me(CurrentUser(user): CurrentUser) -> ApiJson<User> {
     ApiJson(user)
 }
 
-pub async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<ApiJson<Vec<ApiToken>>> {
-    Ok(ApiJson(auth::list_tokens(&state.db, &user).await?))
+/// The caller's tokens in the acting team.
+pub async fn list(State(state): State<AppState>, member: Member<Viewer>) -> Result<ApiJson<Vec<ApiToken>>> {
+    Ok(ApiJson(auth::list_tokens(&state.db, &member.user, member.team.id).await?))
 }
 
 #[derive(Deserialize)]
@@ -21,24 +23,25 @@ pub struct CreateToken {
     name: String,
 }
 
+/// A token acts in the team it was made in, with its owner's role there.
 pub async fn create(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    member: Member<Viewer>,
     Origin(origin): Origin,
     ApiJson(request): ApiJson<CreateToken>,
 ) -> Result<(StatusCode, ApiJson<NewToken>)> {
-    let token = auth::create_token(&state.db, &user, &request.name).await?;
-    audit::record(&state.db, &Actor::new(&user.email, origin), "token.create", request.name.trim(), None).await;
+    let token = auth::create_token(&state.db, &member.user, member.team.id, &request.name).await?;
+    audit::record(&state.db, &member.actor(origin), "token.create", request.name.trim(), None).await;
     Ok((StatusCode::CREATED, ApiJson(token)))
 }
 
 pub async fn revoke(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    member: Member<Viewer>,
     Origin(origin): Origin,
     Path(id): Path<i64>,
 ) -> Result<StatusCode> {
-    auth::revoke_token(&state.db, &user, id).await?;
-    audit::record(&state.db, &Actor::new(&user.email, origin), "token.revoke", &format!("token #{id}"), None).await;
+    auth::revoke_token(&state.db, &member.user, id).await?;
+    audit::record(&state.db, &member.actor(origin), "token.revoke", &format!("token #{id}"), None).await;
     Ok(StatusCode::NO_CONTENT)
 }

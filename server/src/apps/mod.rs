@@ -7,5 +7,6 @@ mod store;
 pub use fields::{AppName, Branch, EnvName, RegistryAddress, RepoPath, RepoUrl};
 pub use store::{
     App, AppCredentials, AppDraft, AppSpec, CredentialInput, DeployVar, EnvDraft, EnvSpec, EnvVar, LOCAL_TARGET,
-    create_app, credentials, delete_app, fargate_size, get_app, list_apps, runtime_env, update_app,
+    create_app, credentials, delete_app, fargate_size, get_app, list_apps, parse_env_drafts, runtime_env, update_app,
+    update_env,
 };

@@ -341,6 +341,11 @@ fn parse_replicas(raw: &str) -> std::result::Result<u32, Refusal> {
     }
 }
 
+/// Validates an environment on its own (the deployer's "variables only" edit).
+pub fn parse_env_drafts(drafts: &[EnvDraft]) -> Result<Vec<EnvSpec>, FieldErrors> {
+    parse_env(drafts).map_err(|(code, message)| FieldErrors::single("env", code, message))
+}
+
 fn parse_env(drafts: &[EnvDraft]) -> std::result::Result<Vec<EnvSpec>, Refusal> {
     let mut seen = BTreeSet::new();
     let mut env = Vec::with_capacity(drafts.len());
@@ -508,9 +513,16 @@ macro_rules! select_env {
     };
 }
 
-pub async fn list_apps(db: &SqlitePool) -> Result<Vec<App>> {
-    let rows: Vec<AppRow> = sqlx::query_as(select_apps!("ORDER BY name")).fetch_all(db).await?;
-    let env_rows: Vec<EnvRow> = sqlx::query_as(select_env!("ORDER BY app_id, position")).fetch_all(db).await?;
+/// Team `team_id`'s apps, by name.
+pub async fn list_apps(db: &SqlitePool, team_id: i64) -> Result<Vec<App>> {
+    let rows: Vec<AppRow> =
+        sqlx::query_as(select_apps!("WHERE team_id = ? ORDER BY name")).bind(team_id).fetch_all(db).await?;
+    let env_rows: Vec<EnvRow> = sqlx::query_as(select_env!(
+        "WHERE app_id IN (SELECT id FROM apps WHERE team_id = ?) ORDER BY app_id, position"
+    ))
+    .bind(team_id)
+    .fetch_all(db)
+    .await?;
     let mut env: BTreeMap<i64, Vec<EnvVar>> = BTreeMap::new();
     for row in env_rows {
         env.entry(row.app_id).or_default().push(env_var(row));
@@ -541,13 +553,15 @@ fn credential(secrets: &SecretBox, input: &CredentialInput, stored: Option<Strin
     })
 }
 
-pub async fn create_app(db: &SqlitePool, secrets: &SecretBox, spec: &AppSpec) -> Result<App> {
+/// Creates an app in team `team_id`. App names are unique across teams: they name the app's host.
+pub async fn create_app(db: &SqlitePool, secrets: &SecretBox, team_id: i64, spec: &AppSpec) -> Result<App> {
     let mut tx = db.begin().await?;
     let at = now();
     let inserted = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO apps (name, repo_url, branch, dockerfile, build_context, port, health_path, replicas, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 8080, '/', 1, ?, ?) RETURNING id",
+        "INSERT INTO apps (team_id, name, repo_url, branch, dockerfile, build_context, port, health_path, replicas, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 8080, '/', 1, ?, ?) RETURNING id",
     )
+    .bind(team_id)
     .bind(spec.name.as_str())
     .bind(spec.repo_url.as_str())
     .bind(spec.branch.as_str())
@@ -608,15 +622,18 @@ async fn write_settings(
     let target_id: Option<i64> = match &spec.target {
         None => None,
         Some(name) => Some(
-            sqlx::query_scalar("SELECT id FROM aws_targets WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&mut *tx)
+            sqlx::query_scalar(
+                "SELECT id FROM aws_targets WHERE name = ? AND team_id = (SELECT team_id FROM apps WHERE id = ?)",
+            )
+            .bind(name)
+            .bind(app_id)
+            .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| {
                     Error::Validation(FieldErrors::single(
                         "target",
                         "unknown_target",
-                        format!("There is no AWS target named \"{name}\"; add it under Targets first."),
+                        format!("This team has no AWS target named \"{name}\"; add it under Targets first."),
                     ))
                 })?,
         ),
@@ -654,7 +671,20 @@ async fn write_settings(
     .bind(app_id)
     .execute(&mut *tx)
     .await?;
+    write_env(tx, secrets, app_id, &spec.env).await
+}
 
+/// Replaces an app's environment only (what a deployer may change).
+pub async fn update_env(db: &SqlitePool, secrets: &SecretBox, app_id: i64, env: &[EnvSpec]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    write_env(&mut tx, secrets, app_id, env).await?;
+    sqlx::query("UPDATE apps SET updated_at = ? WHERE id = ?").bind(now()).bind(app_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Replaces the variables of `app_id`; a secret sent without a value keeps its stored one.
+async fn write_env(tx: &mut sqlx::SqliteConnection, secrets: &SecretBox, app_id: i64, env: &[EnvSpec]) -> Result<()> {
     let stored: Vec<(String, String)> =
         sqlx::query_as("SELECT name, value FROM app_env WHERE app_id = ? AND secret = 1")
             .bind(app_id)
@@ -662,7 +692,7 @@ async fn write_settings(
             .await?;
     let stored_secrets: BTreeMap<String, String> = stored.into_iter().collect();
     sqlx::query("DELETE FROM app_env WHERE app_id = ?").bind(app_id).execute(&mut *tx).await?;
-    for (position, var) in spec.env.iter().enumerate() {
+    for (position, var) in env.iter().enumerate() {
         let stored = match (&var.value, var.secret) {
             (Some(value), true) => secrets.encrypt(value)?,
             (Some(value), false) => value.clone(),

@@ -40,7 +40,7 @@ where
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
                 .ok_or(Error::InvalidToken)?;
-            return user_for_token(&state.db, token).await.map(CurrentUser);
+            return user_for_token(&state.db, token).await.map(|(user, _team)| CurrentUser(user));
         }
         let session = parts.extensions.get::<Session>().cloned().ok_or(Error::Unauthorized)?;
         user_from_session(&state, &session).await?.map(CurrentUser).ok_or(Error::Unauthorized)

@@ -33,7 +33,8 @@ fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-pub async fn create_token(db: &SqlitePool, user: &User, name: &str) -> Result<NewToken> {
+/// A token of `user` that acts in team `team_id` with the user's role there.
+pub async fn create_token(db: &SqlitePool, user: &User, team_id: i64, name: &str) -> Result<NewToken> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(Error::Validation(FieldErrors::single(
@@ -47,10 +48,11 @@ pub async fn create_token(db: &SqlitePool, user: &User, name: &str) -> Result<Ne
     let secret = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
     let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
     let token = sqlx::query_as(
-        "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO api_tokens (user_id, team_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?)
          RETURNING id, name, prefix, created_at, last_used_at",
     )
     .bind(user.id)
+    .bind(team_id)
     .bind(name)
     .bind(hash(&secret))
     .bind(prefix)
@@ -60,12 +62,14 @@ pub async fn create_token(db: &SqlitePool, user: &User, name: &str) -> Result<Ne
     Ok(NewToken { token, secret })
 }
 
-pub async fn list_tokens(db: &SqlitePool, user: &User) -> Result<Vec<ApiToken>> {
+/// The user's live tokens in team `team_id`.
+pub async fn list_tokens(db: &SqlitePool, user: &User, team_id: i64) -> Result<Vec<ApiToken>> {
     Ok(sqlx::query_as(
         "SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
-         WHERE user_id = ? AND revoked_at IS NULL ORDER BY id",
+         WHERE user_id = ? AND team_id = ? AND revoked_at IS NULL ORDER BY id",
     )
     .bind(user.id)
+    .bind(team_id)
     .fetch_all(db)
     .await?)
 }
@@ -83,17 +87,17 @@ pub async fn revoke_token(db: &SqlitePool, user: &User, token_id: i64) -> Result
     Ok(())
 }
 
-/// The user a bearer token acts for, or `InvalidToken`.
-pub async fn user_for_token(db: &SqlitePool, secret: &str) -> Result<User> {
-    let user_id: Option<i64> = sqlx::query_scalar(
-        "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL RETURNING user_id",
+/// The user a bearer token acts for and the team it acts in, or `InvalidToken`.
+pub async fn user_for_token(db: &SqlitePool, secret: &str) -> Result<(User, i64)> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL RETURNING user_id, team_id",
     )
     .bind(now())
     .bind(hash(secret))
     .fetch_optional(db)
     .await?;
-    match user_id {
-        Some(id) => find_user(db, id).await?.ok_or(Error::InvalidToken),
+    match row {
+        Some((id, team_id)) => Ok((find_user(db, id).await?.ok_or(Error::InvalidToken)?, team_id)),
         None => Err(Error::InvalidToken),
     }
 }

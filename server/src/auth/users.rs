@@ -52,7 +52,7 @@ impl Password {
         Ok(Self(raw.to_owned()))
     }
 
-    fn hash(&self) -> Result<String> {
+    pub(crate) fn hash(&self) -> Result<String> {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(self.0.as_bytes(), &salt)
@@ -111,8 +111,10 @@ pub async fn create_user(db: &SqlitePool, email: &Email, password: &Password, is
 }
 
 /// First-run set-up: creates the owner, but only while there are no users at all.
+/// The owner owns the installation's first team.
 pub async fn create_owner(db: &SqlitePool, email: &Email, password: &Password) -> Result<User> {
     let hash = password.hash()?;
+    let mut tx = db.begin().await?;
     let created: Option<User> = sqlx::query_as(
         "INSERT INTO users (email, password_hash, is_owner, created_at)
          SELECT ?, ?, 1, ? WHERE NOT EXISTS (SELECT 1 FROM users)
@@ -121,12 +123,16 @@ pub async fn create_owner(db: &SqlitePool, email: &Email, password: &Password) -
     .bind(email.as_str())
     .bind(hash)
     .bind(now())
-    .fetch_optional(db)
+    .fetch_optional(&mut *tx)
     .await?;
-    created.ok_or_else(|| Error::Conflict {
+    let owner = created.ok_or_else(|| Error::Conflict {
         code: "already_set_up",
         message: "Slipway is already set up; sign in instead.".into(),
-    })
+    })?;
+    let first_team: i64 = sqlx::query_scalar("SELECT MIN(id) FROM teams").fetch_one(&mut *tx).await?;
+    crate::teams::add_member(&mut tx, first_team, owner.id, crate::teams::Role::Owner).await?;
+    tx.commit().await?;
+    Ok(owner)
 }
 
 /// Checks credentials. Refuses with `RateLimited` after too many recent failures for

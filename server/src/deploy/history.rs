@@ -165,7 +165,8 @@ pub async fn get(db: &SqlitePool, id: i64) -> Result<Deployment> {
     found.pop().ok_or_else(|| Error::NotFound(format!("deployment #{id}")))
 }
 
-pub async fn list(db: &SqlitePool, filter: &DeploymentFilter) -> Result<Vec<Deployment>> {
+/// Team `team_id`'s deployments that pass `filter`, newest first.
+pub async fn list(db: &SqlitePool, team_id: i64, filter: &DeploymentFilter) -> Result<Vec<Deployment>> {
     if let Some(status) = filter.status.as_deref().filter(|s| !STATUSES.contains(s)) {
         return Err(Error::Validation(FieldErrors::single(
             "status",
@@ -174,7 +175,7 @@ pub async fn list(db: &SqlitePool, filter: &DeploymentFilter) -> Result<Vec<Depl
         )));
     }
     let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(SELECT);
-    query.push(" WHERE 1 = 1");
+    query.push(" WHERE a.team_id = ").push_bind(team_id);
     if let Some(app) = &filter.app {
         query.push(" AND a.name = ").push_bind(app.clone());
     }

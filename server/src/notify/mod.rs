@@ -104,8 +104,14 @@ async fn app_id(db: &SqlitePool, app: &str) -> Result<i64> {
         .ok_or_else(|| Error::NotFound(format!("app \"{app}\"")))
 }
 
-/// Adds a channel for `app`, or for every app.
-pub async fn add(db: &SqlitePool, secrets: &SecretBox, app: Option<&str>, draft: &ChannelDraft) -> Result<Channel> {
+/// Adds a channel of team `team_id` for `app`, or for every app of the team.
+pub async fn add(
+    db: &SqlitePool,
+    secrets: &SecretBox,
+    team_id: i64,
+    app: Option<&str>,
+    draft: &ChannelDraft,
+) -> Result<Channel> {
     let (kind, host, events) = parse_draft(draft).map_err(Error::Validation)?;
     let app_id = match app {
         Some(app) => Some(app_id(db, app).await?),
@@ -114,8 +120,9 @@ pub async fn add(db: &SqlitePool, secrets: &SecretBox, app: Option<&str>, draft:
     let secret =
         draft.secret.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| secrets.encrypt(s)).transpose()?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO notification_channels (app_id, kind, url, host, secret, events, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO notification_channels (team_id, app_id, kind, url, host, secret, events, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
+    .bind(team_id)
     .bind(app_id)
     .bind(&kind)
     .bind(secrets.encrypt(draft.url.trim())?)
@@ -125,18 +132,20 @@ pub async fn add(db: &SqlitePool, secrets: &SecretBox, app: Option<&str>, draft:
     .bind(now())
     .fetch_one(db)
     .await?;
-    list(db, app).await?.into_iter().find(|c| c.id == id).ok_or_else(|| Error::NotFound("channel".into()))
+    list(db, team_id, app).await?.into_iter().find(|c| c.id == id).ok_or_else(|| Error::NotFound("channel".into()))
 }
 
 type ChannelRow = (i64, Option<String>, String, String, String, bool, i64);
 
-/// The channels that notify about `app` (its own and the ones for every app), or only the global ones.
-pub async fn list(db: &SqlitePool, app: Option<&str>) -> Result<Vec<Channel>> {
+/// The channels of team `team_id` that notify about `app` (its own and the team-wide
+/// ones), or only the team-wide ones.
+pub async fn list(db: &SqlitePool, team_id: i64, app: Option<&str>) -> Result<Vec<Channel>> {
     let rows: Vec<ChannelRow> = sqlx::query_as(
         "SELECT c.id, a.name, c.kind, c.host, c.events, c.secret IS NOT NULL, c.created_at
          FROM notification_channels c LEFT JOIN apps a ON a.id = c.app_id
-         WHERE c.app_id IS NULL OR a.name = ? ORDER BY c.id",
+         WHERE c.team_id = ? AND (c.app_id IS NULL OR a.name = ?) ORDER BY c.id",
     )
+    .bind(team_id)
     .bind(app)
     .fetch_all(db)
     .await?;
@@ -197,7 +206,8 @@ pub async fn emit(state: &AppState, deployment_id: i64, event: Event) {
     let queued = sqlx::query(
         "INSERT INTO notification_deliveries (channel_id, deployment_id, event, status, next_attempt_at, created_at)
          SELECT c.id, d.id, ?, 'pending', ?, ? FROM notification_channels c JOIN deployments d ON d.id = ?
-         WHERE (c.app_id IS NULL OR c.app_id = d.app_id) AND (',' || c.events || ',') LIKE ('%,' || ? || ',%')",
+         JOIN apps a ON a.id = d.app_id
+         WHERE (c.app_id = d.app_id OR (c.app_id IS NULL AND c.team_id = a.team_id)) AND (',' || c.events || ',') LIKE ('%,' || ? || ',%')",
     )
     .bind(event.as_str())
     .bind(now_ms())

@@ -239,7 +239,12 @@ async fn deploy(
     match result {
         Ok(Some((deployment, outcome))) => {
             state.hub.wake.notify_one();
-            let actor = crate::audit::Actor::new(format!("{pusher} via {}", provider.label()), None);
+            let team_id: i64 = sqlx::query_scalar("SELECT team_id FROM apps WHERE id = ?")
+                .bind(r.app_id)
+                .fetch_one(&state.db)
+                .await
+                .unwrap_or(1);
+            let actor = crate::audit::Actor::new(format!("{pusher} via {}", provider.label()), None).in_team(team_id);
             let detail =
                 Some(format!("#{deployment} of {commit} ({outcome}, delivery {})", r.delivery_id.unwrap_or("-")));
             crate::audit::record(&state.db, &actor, "deployment.webhook", app, detail).await;

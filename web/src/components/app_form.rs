@@ -52,21 +52,9 @@ pub fn AppForm(
                         String::new()
                     }
                 }
-                "build_args" => app
-                    .env
-                    .iter()
-                    .filter(|v| !v.secret && v.build_time)
-                    .map(|v| format!("{}={}", v.name, v.value.clone().unwrap_or_default()))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                "env" => app
-                    .env
-                    .iter()
-                    .filter(|v| !v.secret && !v.build_time)
-                    .map(|v| format!("{}={}", v.name, v.value.clone().unwrap_or_default()))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                "secrets" => app.env.iter().filter(|v| v.secret).map(|v| v.name.clone()).collect::<Vec<_>>().join("\n"),
+                "env" => crate::components::env_text::boxes(&app.env)[0].clone(),
+                "build_args" => crate::components::env_text::boxes(&app.env)[1].clone(),
+                "secrets" => crate::components::env_text::boxes(&app.env)[2].clone(),
                 _ => String::new(),
             }
         })

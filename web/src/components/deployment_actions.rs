@@ -9,7 +9,9 @@ use crate::model::DeploymentView;
 use crate::server_fns::deployments::{CancelDeployment, Redeploy, Rollback};
 
 #[component]
-pub fn DeploymentActions(deployment: DeploymentView) -> impl IntoView {
+/// `allowed`: the member may deploy (deployer or above); otherwise nothing is shown.
+#[allow(clippy::needless_pass_by_value)]
+pub fn DeploymentActions(deployment: DeploymentView, allowed: bool) -> impl IntoView {
     let cancel = ServerAction::<CancelDeployment>::new();
     let redeploy = ServerAction::<Redeploy>::new();
     let rollback = ServerAction::<Rollback>::new();
@@ -23,6 +25,9 @@ pub fn DeploymentActions(deployment: DeploymentView) -> impl IntoView {
     });
     let id = deployment.id;
     let can_rollback = deployment.status == "live" && !deployment.current && deployment.image.is_some();
+    if !allowed {
+        return ().into_any();
+    }
     view! {
         <div class="actions">
             <FormAlert error=error/>
@@ -50,4 +55,5 @@ pub fn DeploymentActions(deployment: DeploymentView) -> impl IntoView {
             })}
         </div>
     }
+    .into_any()
 }

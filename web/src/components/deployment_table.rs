@@ -6,9 +6,14 @@ use super::status_badge::StatusBadge;
 use super::steps_bar::StepsBar;
 use crate::model::DeploymentView;
 
-/// Deployments as rows: status, progress, commit, trigger and who, when, how long, actions.
+/// Deployments as rows: status, progress, commit, trigger and who, when, how long,
+/// and the actions when `can_deploy`.
 #[component]
-pub fn DeploymentTable(deployments: Vec<DeploymentView>, #[prop(optional)] show_app: bool) -> impl IntoView {
+pub fn DeploymentTable(
+    deployments: Vec<DeploymentView>,
+    #[prop(optional)] show_app: bool,
+    #[prop(optional)] can_deploy: bool,
+) -> impl IntoView {
     view! {
         <table class="table deployments">
             <thead>
@@ -49,7 +54,7 @@ pub fn DeploymentTable(deployments: Vec<DeploymentView>, #[prop(optional)] show_
                             <td class="small">{who}</td>
                             <td class="small">{short_time(&d.created_at)}</td>
                             <td class="small">{d.duration_secs.map(|s| format!("{s} s"))}</td>
-                            <td><DeploymentActions deployment=d.clone()/></td>
+                            <td><DeploymentActions deployment=d.clone() allowed=can_deploy/></td>
                         </tr>
                     }
                 }).collect_view()}

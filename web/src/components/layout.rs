@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
 use super::csrf_input::CsrfInput;
-use super::session::use_session;
+use super::session::{IfAllowed, use_session};
 use crate::server_fns::session::Logout;
 
 /// The signed-in frame: top bar with navigation, the page below.
@@ -21,7 +21,10 @@ pub fn Layout() -> impl IntoView {
                     <A href="/" exact=true>"Apps"</A>
                     <A href="/deployments">"Deployments"</A>
                     <A href="/targets">"Targets"</A>
-                    <A href="/audit">"Audit log"</A>
+                    <A href="/team">"Team"</A>
+                    <IfAllowed role="admin">
+                        <A href="/audit">"Audit log"</A>
+                    </IfAllowed>
                     <A href="/account">"Account"</A>
                 </nav>
                 // No Suspense is created inside this Suspense's async block: a
@@ -30,7 +33,12 @@ pub fn Layout() -> impl IntoView {
                 <div class="who">
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
-                            session.await.ok().and_then(|s| s.user).map(|user| view! { <span class="who-email">{user.email}</span> })
+                            session.await.ok().and_then(|s| s.user.map(|user| (user, s.team))).map(|(user, team)| view! {
+                                <a class="who-team" href="/team" title="Switch teams on the Team page">
+                                    {team.map_or_else(|| "no team".to_owned(), |t| format!("{} · {}", t.name, t.role))}
+                                </a>
+                                <span class="who-email">{user.email}</span>
+                            })
                         })}
                     </Suspense>
                     <ActionForm action=logout attr:class="inline-form">

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::csrf_input::CsrfInput;
+use super::session::{IfAllowed, allowed, use_session};
 use super::error_panel::{ErrorPanel, FormAlert};
 use super::short_time;
 use crate::model::NotificationsView;
@@ -13,6 +14,8 @@ pub type NotificationsResource = Resource<Result<NotificationsView, crate::error
 
 #[component]
 pub fn NotificationsPanel(name: String, notifications: NotificationsResource) -> impl IntoView {
+    let session = use_session();
+    let name = StoredValue::new(name);
     let add = ServerAction::<AddChannel>::new();
     let remove = ServerAction::<RemoveChannel>::new();
     let error = Signal::derive(move || add.value().get().and_then(Result::err));
@@ -26,6 +29,7 @@ pub fn NotificationsPanel(name: String, notifications: NotificationsResource) ->
             <h2>"Notifications"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let admin = allowed(session, "admin").await;
                     match notifications.await {
                         Ok(n) => view! {
                             {if n.channels.is_empty() {
@@ -41,11 +45,13 @@ pub fn NotificationsPanel(name: String, notifications: NotificationsResource) ->
                                                     <td class="small">{c.events.join(", ")}</td>
                                                     <td class="small muted">{if c.for_every_app { "every app" } else { "this app" }}</td>
                                                     <td>
-                                                        <ActionForm action=remove attr:class="form-inline">
-                                                            <CsrfInput/>
-                                                            <input type="hidden" name="id" value=c.id/>
-                                                            <button type="submit" class="button button-small button-ghost">"Remove"</button>
-                                                        </ActionForm>
+                                                        {admin.then(|| view! {
+                                                            <ActionForm action=remove attr:class="form-inline">
+                                                                <CsrfInput/>
+                                                                <input type="hidden" name="id" value=c.id/>
+                                                                <button type="submit" class="button button-small button-ghost">"Remove"</button>
+                                                            </ActionForm>
+                                                        })}
                                                     </td>
                                                 </tr>
                                             }).collect_view()}
@@ -77,10 +83,11 @@ pub fn NotificationsPanel(name: String, notifications: NotificationsResource) ->
                     }
                 })}
             </Transition>
+            <IfAllowed role="admin">
             <ActionForm action=add attr:class="form form-inline channel-form">
                 <CsrfInput/>
                 <FormAlert error=error/>
-                <input type="hidden" name="app" value=name/>
+                <input type="hidden" name="app" value=name.get_value()/>
                 <select name="kind" aria-label="Kind">
                     <option value="slack">"Slack"</option>
                     <option value="discord">"Discord"</option>
@@ -92,6 +99,7 @@ pub fn NotificationsPanel(name: String, notifications: NotificationsResource) ->
                 <label><input type="checkbox" name="scope" value="all"/>" every app"</label>
                 <button type="submit" class="button" data-action="add-channel" disabled=move || add.pending().get()>"Add channel"</button>
             </ActionForm>
+            </IfAllowed>
         </section>
     }
 }

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::csrf_input::CsrfInput;
+use super::session::IfAllowed;
 use super::error_panel::{ErrorPanel, FormAlert};
 use super::short_time;
 use crate::model::WebhookView;
@@ -50,6 +51,7 @@ pub fn WebhookPanel(name: String, webhook: WebhookResource) -> impl IntoView {
                     <p class="small">"Paste it into the webhook's secret field on the git host. The previous secret no longer works."</p>
                 </div>
             })}
+            <IfAllowed role="admin">
             <ActionForm action=rotate attr:class="form form-inline">
                 <CsrfInput/>
                 <FormAlert error=error/>
@@ -62,6 +64,7 @@ pub fn WebhookPanel(name: String, webhook: WebhookResource) -> impl IntoView {
                 <input type="hidden" name="app" value=name.get_value()/>
                 <button type="submit" class="button button-ghost" data-action="disable-webhook">"Turn off"</button>
             </ActionForm>
+            </IfAllowed>
         </section>
     }
 }

@@ -33,7 +33,7 @@ fn Tokens(view: AccountView, create: ServerAction<CreateToken>, revoke: ServerAc
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
     let name_value = Signal::derive(move || error.get().and_then(|e| e.input.get("name").cloned()).unwrap_or_default());
     let name_error = Signal::derive(move || error.get().and_then(|e| e.field_error("name")));
-    let role = if view.user.is_owner { "Owner" } else { "Member" };
+    let role = format!("{} in team {}", view.role, view.team);
     view! {
         <section class="panel">
             <h2>"Profile"</h2>
@@ -44,7 +44,7 @@ fn Tokens(view: AccountView, create: ServerAction<CreateToken>, revoke: ServerAc
         </section>
         <section class="panel" id="tokens">
             <h2>"API tokens"</h2>
-            <p class="muted">"Tokens act as you on the REST API: send "<code>"Authorization: Bearer <token>"</code>"."</p>
+            <p class="muted">"Tokens act as you, in team "{view.team.clone()}" with your role there, on the REST API: send "<code>"Authorization: Bearer <token>"</code>"."</p>
             {view.new_token.map(|token| view! {
                 <div class="alert alert-success" role="status">
                     <p>"Your new token — copy it now, it will not be shown again:"</p>

@@ -4,6 +4,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::csrf_input::CsrfInput;
 use crate::components::deployment_table::DeploymentTable;
+use crate::components::session::{IfAllowed, allowed, use_session};
 use crate::components::error_panel::{ErrorPanel, FormAlert};
 use crate::components::notifications_panel::NotificationsPanel;
 use crate::components::plan_table::{CostLine, PlanTable};
@@ -36,6 +37,7 @@ pub fn AppPage() -> impl IntoView {
     let aws = Resource::new(name, app_aws);
     let webhook = Resource::new(name, get_webhook);
     let notifications = Resource::new(name, get_notifications);
+    let session = use_session();
     // While a deployment is queued or running, refresh every 2 s.
     #[cfg(feature = "hydrate")]
     {
@@ -57,8 +59,9 @@ pub fn AppPage() -> impl IntoView {
         <nav class="crumbs"><a href="/">"Apps"</a>" / "{name}</nav>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let (can_deploy, can_admin) = (allowed(session, "deployer").await, allowed(session, "admin").await);
                 match app.await {
-                    Ok(app) => view! { <AppDetail app/> }.into_any(),
+                    Ok(app) => view! { <AppDetail app can_deploy can_admin/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -68,8 +71,10 @@ pub fn AppPage() -> impl IntoView {
         <RuntimeLogs logs/>
         <WebhookPanel name=name() webhook/>
         <NotificationsPanel name=name() notifications/>
-        <AwsTeardown name=name() aws/>
-        <DangerZone name=name()/>
+        <IfAllowed role="admin">
+            <AwsTeardown name=name() aws/>
+            <DangerZone name=name()/>
+        </IfAllowed>
     }
 }
 
@@ -185,13 +190,17 @@ fn AwsTeardown(name: String, aws: AwsResource) -> impl IntoView {
 }
 
 #[component]
-fn AppDetail(app: AppView) -> impl IntoView {
+fn AppDetail(app: AppView, can_deploy: bool, can_admin: bool) -> impl IntoView {
     let edit_href = format!("/apps/{}/edit", app.name);
+    let env_href = format!("/apps/{}/env", app.name);
     let env = app.env.clone();
     view! {
         <div class="page-head">
             <h1>{app.name.clone()} " " <StatusBadge status=app.status.clone()/></h1>
-            <a class="button" href=edit_href>"Edit settings"</a>
+            <div class="actions-row">
+                {can_deploy.then(|| view! { <a class="button" href=env_href>"Edit variables"</a> })}
+                {can_admin.then(|| view! { <a class="button" href=edit_href>"Edit settings"</a> })}
+            </div>
         </div>
         <div class="single">
             <section class="panel">
@@ -269,6 +278,7 @@ fn DeployPanel(
     let deploy = ServerAction::<Deploy>::new();
     let error = Signal::derive(move || deploy.value().get().and_then(Result::err));
     let history = format!("/deployments?app={name}");
+    let session = use_session();
     let stored_name = StoredValue::new(name.clone());
     view! {
         <section class="panel" id="deployments">
@@ -278,6 +288,9 @@ fn DeployPanel(
             </div>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
+                    if !allowed(session, "deployer").await {
+                        return ().into_any();
+                    }
                     if let Ok(Some(_)) = aws.await {
                         return view! { <PlanThenDeploy name=stored_name.get_value()/> }.into_any();
                     }
@@ -295,6 +308,7 @@ fn DeployPanel(
             </Transition>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let can_deploy = allowed(session, "deployer").await;
                     match deployments.await {
                         Ok(list) => {
                             busy.set(list.iter().any(|d| d.is_active()));
@@ -307,7 +321,7 @@ fn DeployPanel(
                                 {if shown.is_empty() {
                                     view! { <div class="empty empty-small"><p>"No deployments yet."</p><p class="muted">"Click Deploy to build the branch head and put it live."</p></div> }.into_any()
                                 } else {
-                                    view! { <DeploymentTable deployments=shown/> }.into_any()
+                                    view! { <DeploymentTable deployments=shown can_deploy/> }.into_any()
                                 }}
                             }.into_any()
                         }

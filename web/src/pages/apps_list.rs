@@ -12,7 +12,9 @@ pub fn AppsPage() -> impl IntoView {
         <Title text="Apps · Slipway"/>
         <div class="page-head">
             <h1>"Apps"</h1>
-            <a class="button button-primary" href="/apps/new">"New app"</a>
+            <crate::components::session::IfAllowed role="admin">
+                <a class="button button-primary" href="/apps/new">"New app"</a>
+            </crate::components::session::IfAllowed>
         </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading apps…"</p> }>
             {move || Suspend::new(async move {

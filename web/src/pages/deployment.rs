@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::deployment_actions::DeploymentActions;
+use crate::components::session::{allowed, use_session};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::log_view::LogView;
 use crate::components::short_time;
@@ -17,12 +18,14 @@ pub fn DeploymentPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let page = Resource::new(id, get_deployment);
+    let session = use_session();
     view! {
         <Title text=move || format!("Deployment #{} · Slipway", id())/>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let can_deploy = allowed(session, "deployer").await;
                 match page.await {
-                    Ok(page) => view! { <DeploymentDetail page/> }.into_any(),
+                    Ok(page) => view! { <DeploymentDetail page can_deploy/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
@@ -31,7 +34,7 @@ pub fn DeploymentPage() -> impl IntoView {
 }
 
 #[component]
-fn DeploymentDetail(page: PageData) -> impl IntoView {
+fn DeploymentDetail(page: PageData, can_deploy: bool) -> impl IntoView {
     let id = page.deployment.id;
     let follow = page.deployment.is_active();
     let deployment = RwSignal::new(page.deployment);
@@ -55,7 +58,7 @@ fn DeploymentDetail(page: PageData) -> impl IntoView {
             view! {
                 <div class="page-head">
                     <h1>"Deployment #"{d.id}" " <StatusBadge status=d.status.clone()/></h1>
-                    <DeploymentActions deployment=d.clone()/>
+                    <DeploymentActions deployment=d.clone() allowed=can_deploy/>
                 </div>
                 <section class="panel">
                     <StepsBar steps=d.steps.clone()/>

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::deployment_table::DeploymentTable;
+use crate::components::session::{allowed, use_session};
 use crate::components::error_panel::ErrorPanel;
 use crate::server_fns::deployments::{HistoryQuery, PAGE, list_deployments};
 
@@ -25,6 +26,7 @@ pub fn HistoryPage() -> impl IntoView {
         })
     };
     let deployments = Resource::new(filters, list_deployments);
+    let session = use_session();
     view! {
         <Title text="Deployments · Slipway"/>
         <div class="page-head"><h1>"Deployments"</h1></div>
@@ -49,6 +51,7 @@ pub fn HistoryPage() -> impl IntoView {
         }}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let can_deploy = allowed(session, "deployer").await;
                 match deployments.await {
                     Ok(list) if list.is_empty() => view! {
                         <div class="empty empty-small"><p>"No deployments match."</p></div>
@@ -61,7 +64,7 @@ pub fn HistoryPage() -> impl IntoView {
                         });
                         view! {
                             <section class="panel">
-                                <DeploymentTable deployments=list show_app=true/>
+                                <DeploymentTable deployments=list show_app=true can_deploy/>
                                 {older.map(|href| view! { <p><a href=href>"Older deployments →"</a></p> })}
                             </section>
                         }.into_any()

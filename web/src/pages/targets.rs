@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::csrf_input::CsrfInput;
 use crate::components::error_panel::{ErrorPanel, FormAlert};
 use crate::components::plan_table::PlanTable;
+use crate::components::session::{IfAllowed, allowed, use_session};
 use crate::components::target_form::TargetForm;
 use crate::model::TargetView;
 use crate::server_fns::targets::{DeleteTarget, ProvisionTarget, TeardownTarget, TestTarget, get_target, list_targets};
@@ -19,7 +20,9 @@ pub fn TargetsPage() -> impl IntoView {
         <Title text="Targets · Slipway"/>
         <div class="page-head">
             <h1>"Targets"</h1>
-            <a class="button button-primary" href="/targets/new">"Add AWS target"</a>
+            <IfAllowed role="admin">
+                <a class="button button-primary" href="/targets/new">"Add AWS target"</a>
+            </IfAllowed>
         </div>
         <p class="muted">"Apps run on this machine's Docker engine unless their settings pick an AWS target: ECS Fargate behind a shared Application Load Balancer, images in ECR."</p>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -84,6 +87,7 @@ pub fn EditTargetPage() -> impl IntoView {
 
 #[component]
 pub fn TargetPage() -> impl IntoView {
+    let session = use_session();
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
     let target = Resource::new(name, get_target);
@@ -92,24 +96,28 @@ pub fn TargetPage() -> impl IntoView {
         <nav class="crumbs"><a href="/targets">"Targets"</a>" / "{name}</nav>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let can_admin = allowed(session, "admin").await;
                 match target.await {
-                    Ok(target) => view! { <TargetDetail target/> }.into_any(),
+                    Ok(target) => view! { <TargetDetail target can_admin/> }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
                 }
             })}
         </Suspense>
-        <TargetActions name=name()/>
-        <TargetDangerZone name=name()/>
+        <IfAllowed role="admin">
+            <TargetActions name=name()/>
+            <TargetDangerZone name=name()/>
+        </IfAllowed>
     }
 }
 
 #[component]
-fn TargetDetail(target: TargetView) -> impl IntoView {
+fn TargetDetail(target: TargetView, can_admin: bool) -> impl IntoView {
+    let name = target.name.clone();
     let text = |v: &Option<String>, none: &str| v.clone().unwrap_or_else(|| none.to_owned());
     view! {
         <div class="page-head">
             <h1>{target.name.clone()}</h1>
-            <a class="button" href=format!("/targets/{}/edit", target.name)>"Edit settings"</a>
+            {can_admin.then(|| view! { <a class="button" href=format!("/targets/{name}/edit")>"Edit settings"</a> })}
         </div>
         <section class="panel">
             <h2>"Settings"</h2>

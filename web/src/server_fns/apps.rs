@@ -7,17 +7,20 @@ use crate::model::AppView;
 
 #[cfg(feature = "ssr")]
 use super::context;
+#[cfg(feature = "ssr")]
+use slipway_server::teams::Role;
 
 #[server(prefix = "/_app", endpoint = "apps", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_apps() -> Result<Vec<AppView>, UiError> {
-    let (state, _user) = context::require_user().await?;
-    let apps = slipway_server::apps::list_apps(&state.db).await?;
+    let (state, member) = context::require_member(Role::Viewer).await?;
+    let apps = slipway_server::apps::list_apps(&state.db, member.team.id).await?;
     Ok(apps.into_iter().map(Into::into).collect())
 }
 
 #[server(prefix = "/_app", endpoint = "app", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_app(name: String) -> Result<AppView, UiError> {
-    let (state, _user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Viewer).await?;
+    member.app(&state.db, &name).await?;
     Ok(slipway_server::apps::get_app(&state.db, &name).await?.into())
 }
 
@@ -55,7 +58,7 @@ pub async fn save_app(
 ) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
     use slipway_server::apps::{AppDraft, AppSpec, EnvDraft, create_app, update_app};
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
     let name = if original.is_empty() { name } else { original.clone() };
     let echo = [
         ("name", name.as_str()),
@@ -125,14 +128,15 @@ pub async fn save_app(
     };
     let spec = AppSpec::parse(&draft).map_err(|f| fail(slipway_server::Error::Validation(f).into()))?;
     let app = if original.is_empty() {
-        create_app(&state.db, &state.secrets, &spec).await
+        create_app(&state.db, &state.secrets, member.team.id, &spec).await
     } else {
+        member.app(&state.db, &original).await.map_err(|e| fail(e.into()))?;
         update_app(&state.db, &state.secrets, &original, &spec).await
     }
     .map_err(|e| fail(e.into()))?;
-    tracing::info!(app = %app.name, by = %user.email, created = original.is_empty(), "app saved");
+    tracing::info!(app = %app.name, by = %member.user.email, created = original.is_empty(), "app saved");
     let action = if original.is_empty() { "app.create" } else { "app.update" };
-    context::audit(&state, &user, action, &app.name, slipway_server::audit::variable_names(&spec.env)).await;
+    context::audit(&state, &member, action, &app.name, slipway_server::audit::variable_names(&spec.env)).await;
     leptos_axum::redirect(&format!("/apps/{}", app.name));
     Ok(())
 }
@@ -151,15 +155,52 @@ fn secret_names(text: &str) -> String {
 #[server(prefix = "/_app", endpoint = "delete_app")]
 pub async fn delete_app(name: String, confirm: String, csrf: String) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
+    member.app(&state.db, &name).await?;
     if confirm.trim() != name {
         return Err(UiError::new("confirmation_mismatch", "Type the app's name to confirm the deletion.")
             .field("confirm", format!("Type \"{name}\" to confirm.")));
     }
     slipway_server::deploy::teardown_app(&state, &name).await?;
     slipway_server::apps::delete_app(&state.db, &name).await?;
-    tracing::info!(app = %name, by = %user.email, "app deleted");
-    context::audit(&state, &user, "app.delete", &name, None).await;
+    tracing::info!(app = %name, by = %member.user.email, "app deleted");
+    context::audit(&state, &member, "app.delete", &name, None).await;
     leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Replaces only the app's variables, build-time variables and secrets (what a
+/// deployer may change; a secret line without `=value` keeps its stored value).
+#[server(prefix = "/_app", endpoint = "save_env")]
+pub async fn save_env(
+    app: String,
+    env: String,
+    #[server(default)] build_args: String,
+    #[server(default)] secrets: String,
+    csrf: String,
+) -> Result<(), UiError> {
+    let _ = csrf;
+    use slipway_server::apps::{EnvDraft, parse_env_drafts, update_env};
+    let (state, member) = context::require_member(Role::Deployer).await?;
+    let app_id = member.app(&state.db, &app).await?;
+    let secret_names = secret_names(&secrets);
+    let echo = [("env", env.as_str()), ("build_args", build_args.as_str()), ("secrets", secret_names.as_str())];
+    let fail = |e: UiError| e.with_input(echo);
+    let parse = |text: &str, secret: bool, build_time: bool, field: &str| {
+        crate::components::env_text::parse(text, secret)
+            .map(|vars| {
+                vars.into_iter()
+                    .map(|(name, value, secret)| EnvDraft { name, value, secret, build_time })
+                    .collect::<Vec<_>>()
+            })
+            .map_err(|m| fail(UiError::new("validation_failed", "Some fields need attention.").field(field, m)))
+    };
+    let mut vars = parse(&env, false, false, "env")?;
+    vars.extend(parse(&build_args, false, true, "build_args")?);
+    vars.extend(parse(&secrets, true, false, "secrets")?);
+    let spec = parse_env_drafts(&vars).map_err(|f| fail(slipway_server::Error::Validation(f).into()))?;
+    update_env(&state.db, &state.secrets, app_id, &spec).await.map_err(|e| fail(e.into()))?;
+    context::audit(&state, &member, "app.env", &app, slipway_server::audit::variable_names(&spec)).await;
+    leptos_axum::redirect(&format!("/apps/{app}"));
     Ok(())
 }

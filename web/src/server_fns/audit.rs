@@ -7,6 +7,8 @@ use crate::error::UiError;
 
 #[cfg(feature = "ssr")]
 use super::context;
+#[cfg(feature = "ssr")]
+use slipway_server::teams::Role;
 
 /// Filters as typed (empty = any).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -36,7 +38,7 @@ pub const AUDIT_PAGE: i64 = 100;
 #[server(prefix = "/_app", endpoint = "audit", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_audit(filter: AuditFilter) -> Result<Vec<AuditEntryView>, UiError> {
     use slipway_server::audit::{self, AuditQuery};
-    let (state, _user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
     let query = AuditQuery {
         actor: Some(filter.actor),
         action: Some(filter.action),
@@ -46,7 +48,7 @@ pub async fn list_audit(filter: AuditFilter) -> Result<Vec<AuditEntryView>, UiEr
         before: filter.before,
         limit: Some(AUDIT_PAGE),
     };
-    Ok(audit::list(&state.db, &query)
+    Ok(audit::list(&state.db, member.team.id, &query)
         .await?
         .into_iter()
         .map(|e| AuditEntryView {

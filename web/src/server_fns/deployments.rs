@@ -9,6 +9,8 @@ use crate::model::DeploymentView;
 
 #[cfg(feature = "ssr")]
 use super::context;
+#[cfg(feature = "ssr")]
+use slipway_server::teams::Role;
 
 /// Filters of the history page, as typed (empty = no filter).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -24,7 +26,7 @@ pub struct HistoryQuery {
 #[server(prefix = "/_app", endpoint = "deployments", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_deployments(query: HistoryQuery) -> Result<Vec<DeploymentView>, UiError> {
     use slipway_server::deploy::history::{self, FilterQuery};
-    let (state, _user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Viewer).await?;
     let filter = FilterQuery {
         app: Some(query.app),
         status: Some(query.status),
@@ -35,7 +37,7 @@ pub async fn list_deployments(query: HistoryQuery) -> Result<Vec<DeploymentView>
         limit: Some(PAGE),
     }
     .into_filter(None)?;
-    Ok(history::list(&state.db, &filter).await?.into_iter().map(Into::into).collect())
+    Ok(history::list(&state.db, member.team.id, &filter).await?.into_iter().map(Into::into).collect())
 }
 
 /// Deployments per history page.
@@ -50,7 +52,8 @@ pub struct DeploymentPage {
 
 #[server(prefix = "/_app", endpoint = "deployment", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_deployment(id: i64) -> Result<DeploymentPage, UiError> {
-    let (state, _user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Viewer).await?;
+    member.deployment(&state.db, id).await?;
     let deployment = slipway_server::deploy::history::get(&state.db, id).await?;
     let lines = slipway_server::deploy::logs::lines_after(&state.db, id, 0, 20_000).await?;
     Ok(DeploymentPage { deployment: deployment.into(), lines: lines.into_iter().map(|l| (l.id, l.line)).collect() })
@@ -60,21 +63,22 @@ pub async fn get_deployment(id: i64) -> Result<DeploymentPage, UiError> {
 #[server(prefix = "/_app", endpoint = "deploy")]
 pub async fn deploy(app: String, commit: String, csrf: String) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Deployer).await?;
+    member.app(&state.db, &app).await?;
     let commit = Some(commit.trim()).filter(|c| !c.is_empty());
     let id = slipway_server::deploy::history::deploy(
         &state.db,
         &state.hub,
         &app,
         slipway_server::deploy::Trigger::Ui,
-        &user.email,
+        &member.user.email,
         commit,
     )
     .await
     .map_err(|e| UiError::from(e).with_input([("commit", commit.unwrap_or_default())]))?;
-    tracing::info!(deployment = id, %app, by = %user.email, "deployment queued");
+    tracing::info!(deployment = id, %app, by = %member.user.email, "deployment queued");
     let detail = Some(format!("#{id}{}", commit.map(|c| format!(" of {c}")).unwrap_or_default()));
-    context::audit(&state, &user, "deployment.deploy", &app, detail).await;
+    context::audit(&state, &member, "deployment.deploy", &app, detail).await;
     leptos_axum::redirect(&format!("/deployments/{id}"));
     Ok(())
 }
@@ -82,11 +86,12 @@ pub async fn deploy(app: String, commit: String, csrf: String) -> Result<(), UiE
 #[server(prefix = "/_app", endpoint = "cancel_deployment")]
 pub async fn cancel_deployment(id: i64, csrf: String) -> Result<(), UiError> {
     let _ = csrf;
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Deployer).await?;
+    member.deployment(&state.db, id).await?;
     slipway_server::deploy::history::cancel(&state.db, &state.hub, id).await?;
-    tracing::info!(deployment = id, by = %user.email, "deployment cancelled");
+    tracing::info!(deployment = id, by = %member.user.email, "deployment cancelled");
     let app = slipway_server::deploy::history::get(&state.db, id).await?.app;
-    context::audit(&state, &user, "deployment.cancel", &app, Some(format!("#{id}"))).await;
+    context::audit(&state, &member, "deployment.cancel", &app, Some(format!("#{id}"))).await;
     leptos_axum::redirect(&format!("/deployments/{id}"));
     Ok(())
 }
@@ -94,17 +99,18 @@ pub async fn cancel_deployment(id: i64, csrf: String) -> Result<(), UiError> {
 #[server(prefix = "/_app", endpoint = "redeploy")]
 pub async fn redeploy(id: i64, csrf: String) -> Result<(), UiError> {
     let _ = csrf;
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Deployer).await?;
+    member.deployment(&state.db, id).await?;
     let new_id = slipway_server::deploy::history::redeploy(
         &state.db,
         &state.hub,
         id,
-        &user.email,
+        &member.user.email,
         slipway_server::deploy::Trigger::Ui,
     )
     .await?;
     let app = slipway_server::deploy::history::get(&state.db, new_id).await?.app;
-    context::audit(&state, &user, "deployment.redeploy", &app, Some(format!("#{new_id} of #{id}"))).await;
+    context::audit(&state, &member, "deployment.redeploy", &app, Some(format!("#{new_id} of #{id}"))).await;
     leptos_axum::redirect(&format!("/deployments/{new_id}"));
     Ok(())
 }
@@ -112,10 +118,11 @@ pub async fn redeploy(id: i64, csrf: String) -> Result<(), UiError> {
 #[server(prefix = "/_app", endpoint = "rollback")]
 pub async fn rollback(app: String, id: i64, csrf: String) -> Result<(), UiError> {
     let _ = csrf;
-    let (state, user) = context::require_user().await?;
-    let new_id = slipway_server::deploy::history::rollback(&state.db, &state.hub, &app, id, &user.email).await?;
-    tracing::info!(deployment = new_id, %app, to = id, by = %user.email, "rollback queued");
-    context::audit(&state, &user, "deployment.rollback", &app, Some(format!("#{new_id} back to #{id}"))).await;
+    let (state, member) = context::require_member(Role::Deployer).await?;
+    member.app(&state.db, &app).await?;
+    let new_id = slipway_server::deploy::history::rollback(&state.db, &state.hub, &app, id, &member.user.email).await?;
+    tracing::info!(deployment = new_id, %app, to = id, by = %member.user.email, "rollback queued");
+    context::audit(&state, &member, "deployment.rollback", &app, Some(format!("#{new_id} back to #{id}"))).await;
     leptos_axum::redirect(&format!("/deployments/{new_id}"));
     Ok(())
 }
@@ -123,7 +130,8 @@ pub async fn rollback(app: String, id: i64, csrf: String) -> Result<(), UiError>
 /// The last lines each running replica of `app` wrote.
 #[server(prefix = "/_app", endpoint = "runtime_logs", input = leptos::server_fn::codec::GetUrl)]
 pub async fn runtime_logs(app: String) -> Result<Vec<(String, Vec<String>)>, UiError> {
-    let (state, _user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Viewer).await?;
+    member.app(&state.db, &app).await?;
     let app = slipway_server::apps::get_app(&state.db, &app).await?;
     if app.live_deployment_id.is_none() {
         return Ok(Vec::new());

@@ -9,6 +9,7 @@ pub mod deployments;
 pub mod notifications;
 pub mod session;
 pub mod targets;
+pub mod teams;
 pub mod webhooks;
 
 #[cfg(feature = "ssr")]
@@ -16,6 +17,7 @@ pub(crate) mod context {
     use leptos::prelude::*;
     use slipway_server::AppState;
     use slipway_server::auth::{User, user_from_session};
+    use slipway_server::teams::{Membership, Role, SESSION_TEAM_KEY, membership_for};
     use tower_sessions::Session;
 
     use crate::error::UiError;
@@ -39,6 +41,19 @@ pub(crate) mod context {
         }
     }
 
+    /// The signed-in user acting in the session's team with at least `role`, or a
+    /// `forbidden` error that says which role is needed. Checked on the server for
+    /// every server function; the UI only hides what a role can't do.
+    pub async fn require_member(role: Role) -> Result<(AppState, Membership), UiError> {
+        let (state, user) = require_user().await?;
+        let session = session().await?;
+        let chosen: Option<i64> =
+            session.get(SESSION_TEAM_KEY).await.map_err(|e| UiError::new("internal", e.to_string()))?;
+        let member = membership_for(&state.db, user, chosen).await?;
+        member.require(role)?;
+        Ok((state, member))
+    }
+
     /// The request's client address (the TCP peer).
     pub async fn origin() -> Option<String> {
         use axum::extract::ConnectInfo;
@@ -48,9 +63,8 @@ pub(crate) mod context {
             .map(|ConnectInfo(addr)| addr.ip().to_string())
     }
 
-    /// Records `action` on `subject` by `user` in the audit log.
-    pub async fn audit(state: &AppState, user: &User, action: &str, subject: &str, detail: Option<String>) {
-        let actor = slipway_server::audit::Actor::new(&user.email, origin().await);
-        slipway_server::audit::record(&state.db, &actor, action, subject, detail).await;
+    /// Records `action` on `subject` by `member` (in their team) in the audit log.
+    pub async fn audit(state: &AppState, member: &Membership, action: &str, subject: &str, detail: Option<String>) {
+        slipway_server::audit::record(&state.db, &member.actor(origin().await), action, subject, detail).await;
     }
 }

@@ -7,12 +7,15 @@ use crate::model::NotificationsView;
 
 #[cfg(feature = "ssr")]
 use super::context;
+#[cfg(feature = "ssr")]
+use slipway_server::teams::Role;
 
 #[server(prefix = "/_app", endpoint = "notifications", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_notifications(app: String) -> Result<NotificationsView, UiError> {
     use crate::model::{ChannelView, NotificationDeliveryView};
-    let (state, _user) = context::require_user().await?;
-    let channels = slipway_server::notify::list(&state.db, Some(&app)).await?;
+    let (state, member) = context::require_member(Role::Viewer).await?;
+    member.app(&state.db, &app).await?;
+    let channels = slipway_server::notify::list(&state.db, member.team.id, Some(&app)).await?;
     let deliveries = slipway_server::notify::deliveries(&state.db, &app).await?;
     Ok(NotificationsView {
         channels: channels
@@ -54,7 +57,8 @@ pub async fn add_channel(
     csrf: String,
 ) -> Result<(), UiError> {
     let _ = csrf;
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
+    member.app(&state.db, &app).await?;
     let draft = slipway_server::notify::ChannelDraft {
         kind: kind.clone(),
         url,
@@ -62,19 +66,20 @@ pub async fn add_channel(
         events: events.split(',').map(str::trim).filter(|e| !e.is_empty()).map(str::to_owned).collect(),
     };
     let for_app = (scope != "all").then_some(app.as_str());
-    let channel = slipway_server::notify::add(&state.db, &state.secrets, for_app, &draft)
+    let channel = slipway_server::notify::add(&state.db, &state.secrets, member.team.id, for_app, &draft)
         .await
         .map_err(|e| UiError::from(e).with_input([("kind", kind.as_str()), ("events", events.as_str())]))?;
     let detail = Some(format!("{} to {} on {}", channel.kind, channel.host, channel.events.join(", ")));
-    context::audit(&state, &user, "notification.add", for_app.unwrap_or("every app"), detail).await;
+    context::audit(&state, &member, "notification.add", for_app.unwrap_or("every app"), detail).await;
     Ok(())
 }
 
 #[server(prefix = "/_app", endpoint = "remove_channel")]
 pub async fn remove_channel(id: i64, csrf: String) -> Result<(), UiError> {
     let _ = csrf;
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
+    member.channel(&state.db, id).await?;
     slipway_server::notify::remove(&state.db, id).await?;
-    context::audit(&state, &user, "notification.remove", &format!("channel #{id}"), None).await;
+    context::audit(&state, &member, "notification.remove", &format!("channel #{id}"), None).await;
     Ok(())
 }

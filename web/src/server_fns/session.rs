@@ -4,6 +4,8 @@ use leptos::prelude::*;
 
 use crate::error::UiError;
 use crate::model::SessionInfo;
+#[cfg(feature = "ssr")]
+use crate::model::TeamChoice;
 
 #[cfg(feature = "ssr")]
 use super::context;
@@ -12,11 +14,21 @@ use super::context;
 #[server(prefix = "/_app", endpoint = "session", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_session() -> Result<SessionInfo, UiError> {
     use slipway_server::auth::user_from_session;
+    use slipway_server::teams;
     let state = context::state()?;
     let session = context::session().await?;
     let csrf = slipway_server::csrf::ensure_token(&session).await?;
-    let user = user_from_session(&state, &session).await?;
-    Ok(SessionInfo { user: user.as_ref().map(Into::into), csrf })
+    let Some(user) = user_from_session(&state, &session).await? else {
+        return Ok(SessionInfo { user: None, csrf, team: None, teams: Vec::new() });
+    };
+    let teams: Vec<TeamChoice> = teams::teams_of(&state.db, user.id).await?.into_iter().map(Into::into).collect();
+    let chosen: Option<i64> =
+        session.get(teams::SESSION_TEAM_KEY).await.map_err(|e| UiError::new("internal", e.to_string()))?;
+    let team = match teams::membership_for(&state.db, user.clone(), chosen).await {
+        Ok(member) => teams.iter().find(|t| t.slug == member.team.slug).cloned(),
+        Err(_) => None,
+    };
+    Ok(SessionInfo { user: Some((&user).into()), csrf, team, teams })
 }
 
 /// Creates the owner account on an empty installation and signs them in.

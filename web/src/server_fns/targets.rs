@@ -9,16 +9,19 @@ use crate::model::{AppPlanView, AwsAppView, ConnectionView, PlanItemView, Target
 
 #[cfg(feature = "ssr")]
 use super::context;
+#[cfg(feature = "ssr")]
+use slipway_server::teams::Role;
 
 #[server(prefix = "/_app", endpoint = "targets", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_targets() -> Result<Vec<TargetView>, UiError> {
-    let (state, _user) = context::require_user().await?;
-    Ok(slipway_server::targets::ecs::target::list(&state.db).await?.into_iter().map(Into::into).collect())
+    let (state, member) = context::require_member(Role::Viewer).await?;
+    Ok(slipway_server::targets::ecs::target::list(&state.db, member.team.id).await?.into_iter().map(Into::into).collect())
 }
 
 #[server(prefix = "/_app", endpoint = "target", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_target(name: String) -> Result<TargetView, UiError> {
-    let (state, _user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Viewer).await?;
+    member.target(&state.db, &name).await?;
     Ok(slipway_server::targets::ecs::target::get(&state.db, &name).await?.into())
 }
 
@@ -50,7 +53,7 @@ pub async fn save_target(
 ) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
     use slipway_server::targets::ecs::target::{self, TargetDraft, TargetSpec};
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
     let name = if original.is_empty() { name } else { original.clone() };
     let public = if public_ip.is_some() { "on" } else { "" };
     let echo = [
@@ -99,15 +102,16 @@ pub async fn save_target(
     };
     let spec = TargetSpec::parse(&draft).map_err(|f| fail(slipway_server::Error::Validation(f).into()))?;
     let saved = if original.is_empty() {
-        target::create(&state.db, &state.secrets, &spec).await
+        target::create(&state.db, &state.secrets, member.team.id, &spec).await
     } else {
+        member.target(&state.db, &original).await.map_err(|e| fail(e.into()))?;
         target::update(&state.db, &state.secrets, &original, &spec).await
     }
     .map_err(|e| fail(e.into()))?;
-    tracing::info!(target = %saved.name, by = %user.email, "AWS target saved");
+    tracing::info!(target = %saved.name, by = %member.user.email, "AWS target saved");
     let action = if original.is_empty() { "target.create" } else { "target.update" };
     let detail = secret_access_key_given.then(|| "secret access key replaced".to_owned());
-    context::audit(&state, &user, action, &saved.name, detail).await;
+    context::audit(&state, &member, action, &saved.name, detail).await;
     leptos_axum::redirect(&format!("/targets/{}", saved.name));
     Ok(())
 }
@@ -115,9 +119,10 @@ pub async fn save_target(
 #[server(prefix = "/_app", endpoint = "delete_target")]
 pub async fn delete_target(name: String, csrf: String) -> Result<(), UiError> {
     let _ = csrf;
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
+    member.target(&state.db, &name).await?;
     slipway_server::targets::ecs::target::delete(&state.db, &name).await?;
-    context::audit(&state, &user, "target.delete", &name, None).await;
+    context::audit(&state, &member, "target.delete", &name, None).await;
     leptos_axum::redirect("/targets");
     Ok(())
 }
@@ -125,7 +130,8 @@ pub async fn delete_target(name: String, csrf: String) -> Result<(), UiError> {
 #[server(prefix = "/_app", endpoint = "test_target")]
 pub async fn test_target(name: String, csrf: String) -> Result<ConnectionView, UiError> {
     let _ = csrf;
-    let (state, _user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
+    member.target(&state.db, &name).await?;
     Ok(slipway_server::targets::ecs::operations::test_target(&state, &name).await?.into())
 }
 
@@ -133,14 +139,15 @@ pub async fn test_target(name: String, csrf: String) -> Result<ConnectionView, U
 #[server(prefix = "/_app", endpoint = "provision_target")]
 pub async fn provision_target(name: String, apply: String, csrf: String) -> Result<Vec<PlanItemView>, UiError> {
     let _ = csrf;
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
+    member.target(&state.db, &name).await?;
     let items = slipway_server::targets::ecs::operations::provision_target(&state, &name, apply == "true").await?;
     if apply == "true" {
         let changed =
             items.iter().filter(|i| i.action != slipway_server::targets::ecs::provision::PlanAction::Unchanged).count();
         context::audit(
             &state,
-            &user,
+            &member,
             "target.provision",
             &name,
             Some(format!("{changed} resource(s) created or updated")),
@@ -154,14 +161,15 @@ pub async fn provision_target(name: String, apply: String, csrf: String) -> Resu
 #[server(prefix = "/_app", endpoint = "teardown_target")]
 pub async fn teardown_target(name: String, confirm: String, csrf: String) -> Result<Vec<String>, UiError> {
     let _ = csrf;
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
+    member.target(&state.db, &name).await?;
     if confirm.trim() != name {
         return Err(UiError::new("confirmation_mismatch", "Type the target's name to confirm the teardown.")
             .field("confirm", format!("Type \"{name}\" to confirm.")));
     }
     let done = slipway_server::targets::ecs::operations::teardown_target(&state, &name).await?;
-    tracing::info!(target = %name, by = %user.email, "AWS target torn down");
-    context::audit(&state, &user, "target.teardown", &name, Some(format!("{} resource(s) removed", done.len()))).await;
+    tracing::info!(target = %name, by = %member.user.email, "AWS target torn down");
+    context::audit(&state, &member, "target.teardown", &name, Some(format!("{} resource(s) removed", done.len()))).await;
     Ok(done)
 }
 
@@ -169,7 +177,8 @@ pub async fn teardown_target(name: String, confirm: String, csrf: String) -> Res
 #[server(prefix = "/_app", endpoint = "app_aws", input = leptos::server_fn::codec::GetUrl)]
 pub async fn app_aws(app: String) -> Result<Option<AwsAppView>, UiError> {
     use slipway_server::targets::ecs::{operations, target};
-    let (state, _user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Viewer).await?;
+    member.app(&state.db, &app).await?;
     let found = slipway_server::apps::get_app(&state.db, &app).await?;
     if found.target == slipway_server::apps::LOCAL_TARGET {
         return Ok(None);
@@ -193,7 +202,8 @@ pub async fn app_aws(app: String) -> Result<Option<AwsAppView>, UiError> {
 #[server(prefix = "/_app", endpoint = "plan_app")]
 pub async fn plan_app(app: String, csrf: String) -> Result<AppPlanView, UiError> {
     let _ = csrf;
-    let (state, _user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Viewer).await?;
+    member.app(&state.db, &app).await?;
     Ok(slipway_server::targets::ecs::operations::plan_app(&state, &app).await?.into())
 }
 
@@ -206,13 +216,14 @@ pub async fn teardown_app(
     csrf: String,
 ) -> Result<Vec<String>, UiError> {
     let _ = csrf;
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
+    member.app(&state.db, &app).await?;
     if confirm.trim() != app {
         return Err(UiError::new("confirmation_mismatch", "Type the app's name to confirm the teardown.")
             .field("confirm", format!("Type \"{app}\" to confirm.")));
     }
     let done = slipway_server::targets::ecs::operations::teardown_app(&state, &app, delete_images.is_some()).await?;
-    tracing::info!(app = %app, by = %user.email, "app's AWS resources torn down");
-    context::audit(&state, &user, "app.teardown", &app, Some(format!("{} resource(s) removed", done.len()))).await;
+    tracing::info!(app = %app, by = %member.user.email, "app's AWS resources torn down");
+    context::audit(&state, &member, "app.teardown", &app, Some(format!("{} resource(s) removed", done.len()))).await;
     Ok(done)
 }

@@ -7,10 +7,13 @@ use crate::model::{WebhookSecretView, WebhookView};
 
 #[cfg(feature = "ssr")]
 use super::context;
+#[cfg(feature = "ssr")]
+use slipway_server::teams::Role;
 
 #[server(prefix = "/_app", endpoint = "webhook", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_webhook(app: String) -> Result<WebhookView, UiError> {
-    let (state, _user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Viewer).await?;
+    member.app(&state.db, &app).await?;
     Ok(slipway_server::webhooks::store::show(&state.db, &state.config.public_url, &app).await?.into())
 }
 
@@ -22,7 +25,8 @@ pub async fn rotate_webhook(
     csrf: String,
 ) -> Result<WebhookSecretView, UiError> {
     let _ = csrf;
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
+    member.app(&state.db, &app).await?;
     let secret = slipway_server::webhooks::store::rotate(
         &state.db,
         &state.secrets,
@@ -31,16 +35,17 @@ pub async fn rotate_webhook(
         Some(branches.as_str()),
     )
     .await?;
-    tracing::info!(app = %app, by = %user.email, "webhook secret rotated");
-    context::audit(&state, &user, "webhook.rotate", &app, Some(format!("branches: {}", secret.branches))).await;
+    tracing::info!(app = %app, by = %member.user.email, "webhook secret rotated");
+    context::audit(&state, &member, "webhook.rotate", &app, Some(format!("branches: {}", secret.branches))).await;
     Ok(secret.into())
 }
 
 #[server(prefix = "/_app", endpoint = "disable_webhook")]
 pub async fn disable_webhook(app: String, csrf: String) -> Result<(), UiError> {
     let _ = csrf;
-    let (state, user) = context::require_user().await?;
+    let (state, member) = context::require_member(Role::Admin).await?;
+    member.app(&state.db, &app).await?;
     slipway_server::webhooks::store::disable(&state.db, &app).await?;
-    context::audit(&state, &user, "webhook.disable", &app, None).await;
+    context::audit(&state, &member, "webhook.disable", &app, None).await;
     Ok(())
 }

@@ -100,6 +100,13 @@ async fn refuse_while_deploying(state: &AppState, app: &App) -> Result<()> {
     }
 }
 
+/// The apps of the target's team (only they can deploy to it).
+async fn apps_sharing(state: &AppState, target: &AwsTarget) -> Result<Vec<App>> {
+    let team_id: i64 =
+        sqlx::query_scalar("SELECT team_id FROM aws_targets WHERE id = ?").bind(target.id).fetch_one(&state.db).await?;
+    apps::list_apps(&state.db, team_id).await
+}
+
 async fn teardown_one(
     state: &AppState,
     aws: &Aws,
@@ -107,7 +114,7 @@ async fn teardown_one(
     app: &App,
     delete_images: bool,
 ) -> Result<Vec<String>> {
-    let others: Vec<u16> = apps::list_apps(&state.db)
+    let others: Vec<u16> = apps_sharing(state, target)
         .await?
         .into_iter()
         .filter(|a| a.target == target.name && a.name != app.name)
@@ -131,7 +138,7 @@ pub async fn teardown_app(state: &AppState, app_name: &str, delete_images: bool)
 pub async fn teardown_target(state: &AppState, name: &str) -> Result<Vec<String>> {
     let (aws, target) = connect(state, name).await?;
     let on_target: Vec<App> =
-        apps::list_apps(&state.db).await?.into_iter().filter(|a| a.target == target.name).collect();
+        apps_sharing(state, &target).await?.into_iter().filter(|a| a.target == target.name).collect();
     for app in &on_target {
         refuse_while_deploying(state, app).await?;
     }

@@ -395,9 +395,12 @@ fn to_target(row: TargetRow) -> (AwsTarget, Option<String>) {
     (target, row.secret_access_key)
 }
 
-pub async fn list(db: &SqlitePool) -> Result<Vec<AwsTarget>> {
-    let rows: Vec<TargetRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} ORDER BY t.name"))).fetch_all(db).await?;
+/// Team `team_id`'s targets.
+pub async fn list(db: &SqlitePool, team_id: i64) -> Result<Vec<AwsTarget>> {
+    let rows: Vec<TargetRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE t.team_id = ? ORDER BY t.name")))
+        .bind(team_id)
+        .fetch_all(db)
+        .await?;
     Ok(rows.into_iter().map(|row| to_target(row).0).collect())
 }
 
@@ -425,12 +428,14 @@ pub async fn of_app(db: &SqlitePool, app_id: i64) -> Result<Option<String>> {
         .await?)
 }
 
-pub async fn create(db: &SqlitePool, secrets: &SecretBox, spec: &TargetSpec) -> Result<AwsTarget> {
+/// Creates a target in team `team_id`. Target names are unique across teams (they name AWS resources).
+pub async fn create(db: &SqlitePool, secrets: &SecretBox, team_id: i64, spec: &TargetSpec) -> Result<AwsTarget> {
     let at = now();
     let inserted = sqlx::query(
-        "INSERT INTO aws_targets (name, region, cluster, load_balancer, base_domain, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO aws_targets (team_id, name, region, cluster, load_balancer, base_domain, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
+    .bind(team_id)
     .bind(&spec.name)
     .bind(&spec.region)
     .bind(&spec.cluster)
