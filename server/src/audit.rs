@@ -49,17 +49,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
 /// Records one action. The action already happened: a failure to record is
 /// logged loudly rather than undoing it.
 pub async fn record(db: &SqlitePool, actor: &Actor, action: &str, subject: &str, detail: Option<String>) {
-    let written =
-        sqlx::query("INSERT INTO audit_log (at, actor, origin, action, subject, detail, team_id) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .bind(now())
-            .bind(&actor.who)
-            .bind(&actor.origin)
-            .bind(action)
-            .bind(subject)
-            .bind(&detail)
-            .bind(actor.team_id)
-            .execute(db)
-            .await;
+    let written = sqlx::query(
+        "INSERT INTO audit_log (at, actor, origin, action, subject, detail, team_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(now())
+    .bind(&actor.who)
+    .bind(&actor.origin)
+    .bind(action)
+    .bind(subject)
+    .bind(&detail)
+    .bind(actor.team_id)
+    .execute(db)
+    .await;
     if let Err(error) = written {
         tracing::error!(%error, actor = %actor.who, action, subject, "writing the audit log failed");
     }

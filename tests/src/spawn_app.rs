@@ -149,7 +149,8 @@ impl TestApp {
     /// may do anything but delete the team).
     pub async fn create_user(&self, email: &str, password: &str) -> User {
         let first = auth::count_users(&self.state.db).await.expect("counting users") == 0;
-        let (email, password) = (Email::parse(email).expect("a valid email"), Password::parse(password).expect("a valid password"));
+        let (email, password) =
+            (Email::parse(email).expect("a valid email"), Password::parse(password).expect("a valid password"));
         if first {
             return auth::create_owner(&self.state.db, &email, &password).await.expect("creating the owner");
         }

@@ -123,7 +123,11 @@ async fn create_user(state: &AppState, args: &UserCreate, mut stdin: impl Read) 
     } else {
         auth::create_user(&state.db, &email, &password, false).await.map_err(explain)?
     };
-    let mut joined = String::new();
+    let mut joined = if first || team.is_some() {
+        String::new()
+    } else {
+        ", in no team yet (add --team SLUG --role ROLE, or send them an invite link)".to_owned()
+    };
     if let Some(team) = team {
         let mut conn = state.db.acquire().await?;
         if teams::add_member(&mut conn, team.id, user.id, role).await.map_err(explain)? {

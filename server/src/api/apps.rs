@@ -105,7 +105,11 @@ pub async fn list(State(state): State<AppState>, member: Member<Viewer>) -> Resu
     Ok(ApiJson(apps::list_apps(&state.db, member.team.id).await?))
 }
 
-pub async fn show(State(state): State<AppState>, member: Member<Viewer>, Path(name): Path<String>) -> Result<ApiJson<App>> {
+pub async fn show(
+    State(state): State<AppState>,
+    member: Member<Viewer>,
+    Path(name): Path<String>,
+) -> Result<ApiJson<App>> {
     member.app(&state.db, &name).await?;
     Ok(ApiJson(apps::get_app(&state.db, &name).await?))
 }

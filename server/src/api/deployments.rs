@@ -61,7 +61,8 @@ pub async fn create(
 ) -> Result<(StatusCode, ApiJson<Queued>)> {
     member.app(&state.db, &app).await?;
     let request: DeployRequest = optional_json(&body)?;
-    let id = history::deploy(&state.db, &state.hub, &app, Trigger::Api, &member.user.email, request.commit.as_deref()).await?;
+    let id = history::deploy(&state.db, &state.hub, &app, Trigger::Api, &member.user.email, request.commit.as_deref())
+        .await?;
     let detail = Some(format!("#{id}{}", request.commit.as_deref().map(|c| format!(" of {c}")).unwrap_or_default()));
     audit::record(&state.db, &member.actor(origin), "deployment.deploy", &app, detail).await;
     tracing::info!(deployment = id, %app, by = %member.user.email, "deployment queued");
@@ -98,14 +99,7 @@ pub async fn redeploy(
     let of = id;
     let id = history::redeploy(&state.db, &state.hub, id, &member.user.email, Trigger::Api).await?;
     let app = history::get(&state.db, id).await?.app;
-    audit::record(
-        &state.db,
-        &member.actor(origin),
-        "deployment.redeploy",
-        &app,
-        Some(format!("#{id} of #{of}")),
-    )
-    .await;
+    audit::record(&state.db, &member.actor(origin), "deployment.redeploy", &app, Some(format!("#{id} of #{of}"))).await;
     Ok(queued(id))
 }
 

@@ -76,7 +76,7 @@ pub fn spec() -> Value {
         "info": {
             "title": "Slipway API",
             "version": "1",
-            "description": "Deploy dashboard API. Authenticate with `Authorization: Bearer <token>` (create tokens on the account page or with `slipway token create`). Browser sessions must also send `X-CSRF-Token`. Errors are `{\"error\": {\"code\", \"message\", \"fields\"?}}` with stable codes."
+            "description": "Deploy dashboard API. Authenticate with `Authorization: Bearer <token>` (create tokens on the account page or with `slipway token create`). Browser sessions must also send `X-CSRF-Token`. Errors are `{\"error\": {\"code\", \"message\", \"fields\"?}}` with stable codes. A request acts in one team (the token's, or the session's choice); each operation's `x-slipway-role` is the least role it needs there (viewer < deployer < admin < owner), and a lower role gets 403 `forbidden`."
         },
         "servers": [{ "url": "/" }],
         "security": [{ "bearer": [] }],
@@ -438,7 +438,8 @@ fn publish_roles(doc: &mut Value) {
     for (path, item) in paths.iter_mut() {
         for method in ["get", "post", "put", "delete"] {
             let Some(operation) = item.get_mut(method).and_then(Value::as_object_mut) else { continue };
-            let role = super::ROUTE_ROLES.iter().find(|(m, p, _)| *m == method && p == path).and_then(|(_, _, role)| *role);
+            let role =
+                super::ROUTE_ROLES.iter().find(|(m, p, _)| *m == method && p == path).and_then(|(_, _, role)| *role);
             match role {
                 Some(role) => {
                     operation.insert("x-slipway-role".into(), json!(role.as_str()));
@@ -539,7 +540,10 @@ mod tests {
             }
         }
         for (method, path, _) in super::super::ROUTE_ROLES {
-            assert!(documented.contains(&((*method).to_owned(), (*path).to_owned())), "{method} {path} is not documented");
+            assert!(
+                documented.contains(&((*method).to_owned(), (*path).to_owned())),
+                "{method} {path} is not documented"
+            );
         }
         assert_eq!(documented.len(), super::super::ROUTE_ROLES.len());
     }

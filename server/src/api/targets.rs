@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiJson;
 use crate::audit::{self, Origin};
-use crate::teams::{Admin, Member, Viewer};
 use crate::error::Result;
 use crate::state::AppState;
 use crate::targets::ecs::checks::ConnectionReport;
@@ -15,6 +14,7 @@ use crate::targets::ecs::operations::{self, DriftReport};
 use crate::targets::ecs::plan::AppPlan;
 use crate::targets::ecs::provision::PlanItem;
 use crate::targets::ecs::target::{self, AwsTarget, TargetDraft, TargetSpec};
+use crate::teams::{Admin, Member, Viewer};
 
 pub async fn list(State(state): State<AppState>, member: Member<Viewer>) -> Result<ApiJson<Vec<AwsTarget>>> {
     Ok(ApiJson(target::list(&state.db, member.team.id).await?))

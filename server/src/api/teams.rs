@@ -12,7 +12,8 @@ use crate::auth::CurrentUser;
 use crate::error::{Error, Result};
 use crate::state::AppState;
 use crate::teams::{
-    self, Admin, Invite, MemberRow, Member, NewInvite, Owner, Role, SESSION_TEAM_KEY, Team, TeamName, TeamOfUser, Viewer,
+    self, Admin, Invite, Member, MemberRow, NewInvite, Owner, Role, SESSION_TEAM_KEY, Team, TeamName, TeamOfUser,
+    Viewer,
 };
 
 /// The teams the caller belongs to, with their role in each.
@@ -49,7 +50,8 @@ pub async fn switch(
     Path(slug): Path<String>,
 ) -> Result<ApiJson<TeamOfUser>> {
     let mine = teams::teams_of(&state.db, user.id).await?;
-    let team = mine.into_iter().find(|t| t.team.slug == slug).ok_or_else(|| Error::NotFound(format!("team \"{slug}\"")))?;
+    let team =
+        mine.into_iter().find(|t| t.team.slug == slug).ok_or_else(|| Error::NotFound(format!("team \"{slug}\"")))?;
     if headers.contains_key(axum::http::header::AUTHORIZATION) {
         return Err(Error::BadRequest(
             "API tokens act in the team they were made in; make a token in the other team instead.".into(),
@@ -74,7 +76,11 @@ pub async fn show(State(state): State<AppState>, member: Member<Viewer>) -> Resu
 }
 
 /// Deletes the acting team (owners; only once it has no apps or targets).
-pub async fn remove(State(state): State<AppState>, member: Member<Owner>, Origin(origin): Origin) -> Result<StatusCode> {
+pub async fn remove(
+    State(state): State<AppState>,
+    member: Member<Owner>,
+    Origin(origin): Origin,
+) -> Result<StatusCode> {
     teams::delete_team(&state.db, &member.team).await?;
     audit::record(&state.db, &member.actor(origin), "team.delete", &member.team.name, None).await;
     Ok(StatusCode::NO_CONTENT)
@@ -111,7 +117,11 @@ pub async fn remove_member(
 }
 
 /// The caller leaves the acting team.
-pub async fn leave(State(state): State<AppState>, member: Member<Viewer>, Origin(origin): Origin) -> Result<StatusCode> {
+pub async fn leave(
+    State(state): State<AppState>,
+    member: Member<Viewer>,
+    Origin(origin): Origin,
+) -> Result<StatusCode> {
     teams::leave_team(&state.db, &member).await?;
     audit::record(&state.db, &member.actor(origin), "member.leave", &member.user.email, None).await;
     Ok(StatusCode::NO_CONTENT)
@@ -167,8 +177,14 @@ pub async fn revoke_invite(
     Path(id): Path<i64>,
 ) -> Result<StatusCode> {
     let role = teams::revoke_invite(&state.db, member.team.id, id).await?;
-    audit::record(&state.db, &member.actor(origin), "member.invite_revoke", &format!("invite #{id}"), Some(role.to_string()))
-        .await;
+    audit::record(
+        &state.db,
+        &member.actor(origin),
+        "member.invite_revoke",
+        &format!("invite #{id}"),
+        Some(role.to_string()),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -628,14 +628,14 @@ async fn write_settings(
             .bind(name)
             .bind(app_id)
             .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| {
-                    Error::Validation(FieldErrors::single(
-                        "target",
-                        "unknown_target",
-                        format!("This team has no AWS target named \"{name}\"; add it under Targets first."),
-                    ))
-                })?,
+            .await?
+            .ok_or_else(|| {
+                Error::Validation(FieldErrors::single(
+                    "target",
+                    "unknown_target",
+                    format!("This team has no AWS target named \"{name}\"; add it under Targets first."),
+                ))
+            })?,
         ),
     };
     sqlx::query(

@@ -58,7 +58,8 @@ pub async fn create_invite(
     if role == Role::Owner && by.role < Role::Owner {
         return Err(needs(Role::Owner, by));
     }
-    let email = email.map(str::trim).filter(|e| !e.is_empty()).map(Email::parse).transpose().map_err(Error::Validation)?;
+    let email =
+        email.map(str::trim).filter(|e| !e.is_empty()).map(Email::parse).transpose().map_err(Error::Validation)?;
     let hours = hours.unwrap_or(DEFAULT_HOURS);
     if !(1..=MAX_HOURS).contains(&hours) {
         return Err(Error::Validation(FieldErrors::single(
@@ -95,9 +96,12 @@ pub async fn create_invite(
     Ok(NewInvite { invite, url: format!("{}/invite/{token}", public_url.as_str().trim_end_matches('/')) })
 }
 
+/// id, role, email, created by, created at, expires at.
+type InviteListRow = (i64, String, Option<String>, Option<String>, i64, i64);
+
 /// The team's invites that can still be accepted.
 pub async fn list_invites(db: &SqlitePool, team_id: i64) -> Result<Vec<Invite>> {
-    let rows: Vec<(i64, String, Option<String>, Option<String>, i64, i64)> = sqlx::query_as(
+    let rows: Vec<InviteListRow> = sqlx::query_as(
         "SELECT i.id, i.role, i.email, u.email, i.created_at, i.expires_at
          FROM team_invites i LEFT JOIN users u ON u.id = i.created_by
          WHERE i.team_id = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?
@@ -211,12 +215,13 @@ pub async fn accept_invite(tx: &mut SqliteConnection, token: &str, user: &User) 
         });
     }
     // Only one acceptance wins, even when two people use the link at once.
-    let used = sqlx::query("UPDATE team_invites SET accepted_at = ?, accepted_by = ? WHERE id = ? AND accepted_at IS NULL")
-        .bind(now())
-        .bind(user.id)
-        .bind(row.id)
-        .execute(&mut *tx)
-        .await?;
+    let used =
+        sqlx::query("UPDATE team_invites SET accepted_at = ?, accepted_by = ? WHERE id = ? AND accepted_at IS NULL")
+            .bind(now())
+            .bind(user.id)
+            .bind(row.id)
+            .execute(&mut *tx)
+            .await?;
     if used.rows_affected() == 0 {
         return Err(gone("This invite has already been used. Ask the team's admin for a new link."));
     }

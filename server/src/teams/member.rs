@@ -97,7 +97,9 @@ pub async fn membership_for(db: &SqlitePool, user: User, chosen: Option<i64>) ->
 }
 
 fn no_team() -> Error {
-    Error::Forbidden("You are not in any team yet: create one on the Team page, or ask a team admin for an invite link.".into())
+    Error::Forbidden(
+        "You are not in any team yet: create one on the Team page, or ask a team admin for an invite link.".into(),
+    )
 }
 
 impl Membership {
@@ -123,12 +125,14 @@ impl Membership {
 
     /// Checks that deployment `id` is of one of the team's apps; returns the app's name.
     pub async fn deployment(&self, db: &SqlitePool, id: i64) -> Result<String> {
-        sqlx::query_scalar("SELECT a.name FROM deployments d JOIN apps a ON a.id = d.app_id WHERE d.id = ? AND a.team_id = ?")
-            .bind(id)
-            .bind(self.team.id)
-            .fetch_optional(db)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("deployment #{id}")))
+        sqlx::query_scalar(
+            "SELECT a.name FROM deployments d JOIN apps a ON a.id = d.app_id WHERE d.id = ? AND a.team_id = ?",
+        )
+        .bind(id)
+        .bind(self.team.id)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("deployment #{id}")))
     }
 
     /// Checks that the AWS target `name` is the team's.
@@ -143,11 +147,12 @@ impl Membership {
 
     /// Checks that notification channel `id` is the team's.
     pub async fn channel(&self, db: &SqlitePool, id: i64) -> Result<()> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM notification_channels WHERE id = ? AND team_id = ?")
-            .bind(id)
-            .bind(self.team.id)
-            .fetch_optional(db)
-            .await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM notification_channels WHERE id = ? AND team_id = ?")
+                .bind(id)
+                .bind(self.team.id)
+                .fetch_optional(db)
+                .await?;
         found.map(drop).ok_or_else(|| Error::NotFound("notification channel".into()))
     }
 }
@@ -155,7 +160,8 @@ impl Membership {
 /// Who is asking and in which team, before any role check.
 pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Membership> {
     if let Some(value) = parts.headers.get(AUTHORIZATION) {
-        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or(Error::InvalidToken)?;
+        let token =
+            value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or(Error::InvalidToken)?;
         let (user, team_id) = user_for_token(&state.db, token).await?;
         // Tokens act in their own team, with their owner's role there today.
         return match role_in(&state.db, user.id, team_id).await? {

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, FieldErrors, Result};
 
-pub use invites::{Invite, InviteInfo, NewInvite, accept_invite, create_invite, find_invite, list_invites, revoke_invite};
+pub use invites::{
+    Invite, InviteInfo, NewInvite, accept_invite, create_invite, find_invite, list_invites, revoke_invite,
+};
 pub use member::{Admin, Deployer, Member, Membership, MinRole, Owner, SESSION_TEAM_KEY, Viewer, membership_for};
 pub use store::{
     MemberRow, TeamOfUser, add_member, create_team, delete_team, leave_team, members, remove_member, set_role,

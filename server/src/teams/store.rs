@@ -27,12 +27,14 @@ pub struct MemberRow {
 /// Creates a team with `owner_id` as its owner.
 pub async fn create_team(db: &SqlitePool, owner_id: i64, name: &TeamName) -> Result<Team> {
     let mut tx = db.begin().await?;
-    let inserted = sqlx::query_as::<_, Team>("INSERT INTO teams (slug, name, created_at) VALUES (?, ?, ?) RETURNING id, slug, name")
-        .bind(&name.slug)
-        .bind(&name.name)
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await;
+    let inserted = sqlx::query_as::<_, Team>(
+        "INSERT INTO teams (slug, name, created_at) VALUES (?, ?, ?) RETURNING id, slug, name",
+    )
+    .bind(&name.slug)
+    .bind(&name.name)
+    .bind(now())
+    .fetch_one(&mut *tx)
+    .await;
     let team = match inserted {
         Ok(team) => team,
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -73,7 +75,10 @@ pub async fn teams_of(db: &SqlitePool, user_id: i64) -> Result<Vec<TeamOfUser>> 
     .bind(user_id)
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|(id, slug, name, role)| TeamOfUser { team: Team { id, slug, name }, role: role.into() }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, slug, name, role)| TeamOfUser { team: Team { id, slug, name }, role: role.into() })
+        .collect())
 }
 
 pub async fn team_by_slug(db: &SqlitePool, slug: &str) -> Result<Team> {
@@ -120,10 +125,7 @@ async fn owners(conn: &mut SqliteConnection, team_id: i64) -> Result<i64> {
 fn last_owner(team: &Team) -> Error {
     Error::Conflict {
         code: "last_owner",
-        message: format!(
-            "Team \"{}\" must keep at least one owner: make someone else an owner first.",
-            team.name
-        ),
+        message: format!("Team \"{}\" must keep at least one owner: make someone else an owner first.", team.name),
     }
 }
 

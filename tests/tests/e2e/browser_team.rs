@@ -86,7 +86,13 @@ async fn walk(app: &TestApp, browser: &Client) {
         .click()
         .await
         .expect("pick deployer");
-    browser.find(Locator::Css("#invites button[type=submit]")).await.expect("invite button").click().await.expect("click");
+    browser
+        .find(Locator::Css("#invites button[type=submit]"))
+        .await
+        .expect("invite button")
+        .click()
+        .await
+        .expect("click");
     let link = wait_until("the invite link", WAIT, || async {
         browser.find(Locator::Css("#invite-link")).await.ok()?.text().await.ok().filter(|t| t.contains("/invite/"))
     })

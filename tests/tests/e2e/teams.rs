@@ -34,6 +34,18 @@ fn operations() -> Vec<(reqwest::Method, String, String)> {
     ops
 }
 
+/// Creates an app in the token's team.
+async fn create_app(app: &TestApp, token: &str, name: &str) {
+    let created = reqwest::Client::new()
+        .post(app.at("/api/v1/apps"))
+        .bearer_auth(token)
+        .json(&json!({ "name": name, "repo_url": format!("https://example.com/{name}.git") }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), StatusCode::CREATED, "creating {name}");
+}
+
 /// Path parameters filled with things that don't exist: an allowed request then
 /// ends in 404/409/422, never by destroying the fixtures the matrix relies on.
 fn concrete(path: &str) -> String {
@@ -61,14 +73,7 @@ async fn rbac_matrix_every_role_by_every_api_route() {
     let app = spawn_app().await;
     let (_owner, owner_token) = app.member_token(Role::Owner).await;
     // The team keeps an app, so an allowed DELETE /team is refused (409), not carried out.
-    let created = reqwest::Client::new()
-        .post(app.at("/api/v1/apps"))
-        .bearer_auth(&owner_token)
-        .json(&json!({ "name": "matrix-app", "repo_url": "https://example.com/matrix.git" }))
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(created.status(), StatusCode::CREATED);
+    create_app(&app, &owner_token, "matrix-app").await;
 
     let ops = operations();
     assert!(ops.len() >= 50, "the matrix covers the whole API: {}", ops.len());
@@ -125,21 +130,17 @@ async fn server_fn(app: &TestApp, client: &reqwest::Client, endpoint: &str, fiel
     Some(body["code"].as_str().unwrap_or("unreadable").to_owned())
 }
 
+/// A server function endpoint, the least role it needs, and the form it is sent.
+type ServerFnCall = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+
 #[tokio::test]
 async fn server_functions_check_the_role_on_the_server() {
     let app = spawn_app().await;
     let (_owner, owner_token) = app.member_token(Role::Owner).await;
-    let created = reqwest::Client::new()
-        .post(app.at("/api/v1/apps"))
-        .bearer_auth(&owner_token)
-        .json(&json!({ "name": "fn-app", "repo_url": "https://example.com/fn.git" }))
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(created.status(), StatusCode::CREATED);
+    create_app(&app, &owner_token, "fn-app").await;
 
     // (endpoint, least role, fields): the mutating server functions, plus the audit log read.
-    let calls: &[(&str, &str, &[(&str, &str)])] = &[
+    let calls: &[ServerFnCall] = &[
         ("deploy", "deployer", &[("app", "no-such-app"), ("commit", "")]),
         ("cancel_deployment", "deployer", &[("id", "999999")]),
         ("redeploy", "deployer", &[("id", "999999")]),
@@ -213,8 +214,7 @@ async fn a_deployer_edits_variables_but_not_settings_and_a_viewer_only_reads() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let body: Value = refused.json().await.expect("JSON");
     assert_eq!(
-        body["error"]["message"],
-        "This needs the deployer role in team \"Default\"; you are a viewer there.",
+        body["error"]["message"], "This needs the deployer role in team \"Default\"; you are a viewer there.",
         "{body}"
     );
     // A viewer reads apps and history.
@@ -315,7 +315,12 @@ async fn owners_stay_and_only_owners_make_owners() {
         .iter()
         .map(|e| (e["action"].as_str().unwrap_or("").to_owned(), e["detail"].as_str().unwrap_or("").to_owned()))
         .collect();
-    for (action, detail) in [("member.role", "viewer → deployer"), ("member.role", "admin → owner"), ("member.role", "owner → admin"), ("member.remove", "")] {
+    for (action, detail) in [
+        ("member.role", "viewer → deployer"),
+        ("member.role", "admin → owner"),
+        ("member.role", "owner → admin"),
+        ("member.remove", ""),
+    ] {
         assert!(actions.iter().any(|(a, d)| a == action && d == detail), "{action} {detail} in {actions:?}");
     }
 }
@@ -355,7 +360,8 @@ async fn invites_work_once_until_they_expire_and_only_for_their_address() {
     assert!(body["error"]["message"].as_str().unwrap_or("").contains("already been used"), "{body}");
 
     // Expired.
-    let late: Value = invite(json!({ "role": "viewer", "expires_in_hours": 1 })).await.expect("invite").json().await.expect("JSON");
+    let late: Value =
+        invite(json!({ "role": "viewer", "expires_in_hours": 1 })).await.expect("invite").json().await.expect("JSON");
     sqlx::query("UPDATE team_invites SET expires_at = 1 WHERE id = ?")
         .bind(late["invite"]["id"].as_i64())
         .execute(&app.state.db)
@@ -368,8 +374,12 @@ async fn invites_work_once_until_they_expire_and_only_for_their_address() {
     assert!(body["error"]["message"].as_str().unwrap_or("").contains("expired"), "{body}");
 
     // Bound to another address.
-    let other: Value =
-        invite(json!({ "role": "viewer", "email": "someone@example.com" })).await.expect("invite").json().await.expect("JSON");
+    let other: Value = invite(json!({ "role": "viewer", "email": "someone@example.com" }))
+        .await
+        .expect("invite")
+        .json()
+        .await
+        .expect("JSON");
     let token = other["url"].as_str().and_then(|u| u.rsplit('/').next()).expect("token");
     let stranger = app.create_teamless_user("stranger@example.com", PASSWORD).await;
     let stranger_session = app.signed_in_client(&stranger.email, PASSWORD).await;
@@ -384,16 +394,34 @@ async fn invites_work_once_until_they_expire_and_only_for_their_address() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
     // Bad input is explained; nothing is created.
-    let bad = invite(json!({ "role": "viewer", "email": "not-an-email", "expires_in_hours": 9999 })).await.expect("invite");
+    let bad =
+        invite(json!({ "role": "viewer", "email": "not-an-email", "expires_in_hours": 9999 })).await.expect("invite");
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // Withdrawn invites disappear from the pending list.
-    let pending: Value = client.get(app.at("/api/v1/team/invites")).bearer_auth(&admin).send().await.expect("GET").json().await.expect("JSON");
+    let pending: Value = client
+        .get(app.at("/api/v1/team/invites"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
     assert_eq!(pending.as_array().map(Vec::len), Some(1), "only the address-bound one is pending: {pending}");
     let id = pending[0]["id"].as_i64().expect("id");
-    let withdrawn = client.delete(app.at(&format!("/api/v1/team/invites/{id}"))).bearer_auth(&admin).send().await.expect("DELETE");
+    let withdrawn =
+        client.delete(app.at(&format!("/api/v1/team/invites/{id}"))).bearer_auth(&admin).send().await.expect("DELETE");
     assert_eq!(withdrawn.status(), StatusCode::NO_CONTENT);
 
-    let audit: Value = client.get(app.at("/api/v1/audit?action=member.")).bearer_auth(&admin).send().await.expect("GET").json().await.expect("JSON");
+    let audit: Value = client
+        .get(app.at("/api/v1/audit?action=member."))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
     let actions: Vec<&str> = audit.as_array().expect("entries").iter().filter_map(|e| e["action"].as_str()).collect();
     for action in ["member.invite", "member.join", "member.invite_revoke"] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
@@ -405,14 +433,7 @@ async fn teams_see_only_their_own_apps_targets_and_audit() {
     let app = spawn_app().await;
     let (alice, alice_a) = app.member_token(Role::Owner).await;
     let client = reqwest::Client::new();
-    let created = client
-        .post(app.at("/api/v1/apps"))
-        .bearer_auth(&alice_a)
-        .json(&json!({ "name": "team-a-app", "repo_url": "https://example.com/a.git" }))
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(created.status(), StatusCode::CREATED);
+    create_app(&app, &alice_a, "team-a-app").await;
 
     // Alice makes a second team; a token made there acts there.
     let team: Value = client
@@ -429,10 +450,19 @@ async fn teams_see_only_their_own_apps_targets_and_audit() {
     let team_b = team["id"].as_i64().expect("id");
     let alice_b =
         slipway_server::auth::create_token(&app.state.db, &alice, team_b, "b").await.expect("token in team B").secret;
-    let mine: Value = client.get(app.at("/api/v1/teams")).bearer_auth(&alice_b).send().await.expect("GET").json().await.expect("JSON");
+    let mine: Value = client
+        .get(app.at("/api/v1/teams"))
+        .bearer_auth(&alice_b)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
     assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
 
-    let apps: Value = client.get(app.at("/api/v1/apps")).bearer_auth(&alice_b).send().await.expect("GET").json().await.expect("JSON");
+    let apps: Value =
+        client.get(app.at("/api/v1/apps")).bearer_auth(&alice_b).send().await.expect("GET").json().await.expect("JSON");
     assert_eq!(apps, json!([]), "team B sees none of team A's apps");
     for (method, path) in [
         (reqwest::Method::GET, "/api/v1/apps/team-a-app"),
@@ -453,8 +483,17 @@ async fn teams_see_only_their_own_apps_targets_and_audit() {
     assert_eq!(clash.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Each team's audit log holds its own entries.
-    let audit_b: Value = client.get(app.at("/api/v1/audit")).bearer_auth(&alice_b).send().await.expect("GET").json().await.expect("JSON");
-    let subjects: Vec<&str> = audit_b.as_array().expect("entries").iter().filter_map(|e| e["subject"].as_str()).collect();
+    let audit_b: Value = client
+        .get(app.at("/api/v1/audit"))
+        .bearer_auth(&alice_b)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    let subjects: Vec<&str> =
+        audit_b.as_array().expect("entries").iter().filter_map(|e| e["subject"].as_str()).collect();
     assert!(subjects.contains(&"Payments") && !subjects.contains(&"team-a-app"), "{subjects:?}");
 
     // A team with apps can't be deleted; an empty one can, by its owner.

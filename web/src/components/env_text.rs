@@ -23,13 +23,20 @@ pub fn parse(text: &str, secret: bool) -> Result<Vec<EnvLine>, String> {
 /// The three boxes of an app's environment as text: plain variables, build-time
 /// variables, and secrets (names only: their values are never shown).
 pub fn boxes(env: &[crate::model::EnvVarView]) -> [String; 3] {
-    let lines = |keep: &dyn Fn(&crate::model::EnvVarView) -> bool| {
-        env.iter()
-            .filter(|v| keep(v))
-            .map(|v| if v.secret { v.name.clone() } else { format!("{}={}", v.name, v.value.clone().unwrap_or_default()) })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let lines =
+        |keep: &dyn Fn(&crate::model::EnvVarView) -> bool| {
+            env.iter()
+                .filter(|v| keep(v))
+                .map(|v| {
+                    if v.secret {
+                        v.name.clone()
+                    } else {
+                        format!("{}={}", v.name, v.value.clone().unwrap_or_default())
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
     [lines(&|v| !v.secret && !v.build_time), lines(&|v| !v.secret && v.build_time), lines(&|v| v.secret)]
 }
 

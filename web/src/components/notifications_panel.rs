@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use super::csrf_input::CsrfInput;
-use super::session::{IfAllowed, allowed, use_session};
 use super::error_panel::{ErrorPanel, FormAlert};
+use super::session::{IfAllowed, allowed, use_session};
 use super::short_time;
 use crate::model::NotificationsView;
 use crate::server_fns::notifications::{AddChannel, RemoveChannel};

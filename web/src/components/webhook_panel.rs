@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use super::csrf_input::CsrfInput;
-use super::session::IfAllowed;
 use super::error_panel::{ErrorPanel, FormAlert};
+use super::session::IfAllowed;
 use super::short_time;
 use crate::model::WebhookView;
 use crate::server_fns::webhooks::{DisableWebhook, RotateWebhook};

@@ -4,10 +4,10 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::csrf_input::CsrfInput;
 use crate::components::deployment_table::DeploymentTable;
-use crate::components::session::{IfAllowed, allowed, use_session};
 use crate::components::error_panel::{ErrorPanel, FormAlert};
 use crate::components::notifications_panel::NotificationsPanel;
 use crate::components::plan_table::{CostLine, PlanTable};
+use crate::components::session::{IfAllowed, allowed, use_session};
 use crate::components::short_time;
 use crate::components::status_badge::StatusBadge;
 use crate::components::webhook_panel::WebhookPanel;

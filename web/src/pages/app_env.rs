@@ -38,7 +38,10 @@ fn EnvForm(app: AppView) -> impl IntoView {
     let stored = StoredValue::new(boxes(&app.env));
     let value = move |field: &'static str, index: usize| {
         Signal::derive(move || {
-            error.get().and_then(|e| e.input.get(field).cloned()).unwrap_or_else(|| stored.with_value(|b| b[index].clone()))
+            error
+                .get()
+                .and_then(|e| e.input.get(field).cloned())
+                .unwrap_or_else(|| stored.with_value(|b| b[index].clone()))
         })
     };
     let field_error = move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_error(field)));

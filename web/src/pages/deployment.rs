@@ -5,9 +5,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::deployment_actions::DeploymentActions;
-use crate::components::session::{allowed, use_session};
 use crate::components::error_panel::ErrorPanel;
 use crate::components::log_view::LogView;
+use crate::components::session::{allowed, use_session};
 use crate::components::short_time;
 use crate::components::status_badge::StatusBadge;
 use crate::components::steps_bar::StepsBar;

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::deployment_table::DeploymentTable;
-use crate::components::session::{allowed, use_session};
 use crate::components::error_panel::ErrorPanel;
+use crate::components::session::{allowed, use_session};
 use crate::server_fns::deployments::{HistoryQuery, PAGE, list_deployments};
 
 const STATUSES: [&str; 10] =

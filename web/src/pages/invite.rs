@@ -41,7 +41,9 @@ fn Offer(invite: InviteLanding, token: String) -> impl IntoView {
     let field = move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_error(name)));
     let preset = invite.email.clone().unwrap_or_default();
     let login_href = format!("/login?next=/invite/{token}");
-    let email = Signal::derive(move || error.get().and_then(|e| e.input.get("email").cloned()).unwrap_or_else(|| preset.clone()));
+    let email = Signal::derive(move || {
+        error.get().and_then(|e| e.input.get("email").cloned()).unwrap_or_else(|| preset.clone())
+    });
     view! {
         <p id="invite-offer">
             "Join team "<strong>{invite.team.clone()}</strong>" as "<strong>{invite.role.clone()}</strong>"."

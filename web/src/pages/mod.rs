@@ -3,8 +3,8 @@
 pub mod account;
 pub mod app_detail;
 pub mod app_edit;
-pub mod app_new;
 pub mod app_env;
+pub mod app_new;
 pub mod apps_list;
 pub mod audit;
 pub mod deployment;

@@ -24,7 +24,10 @@ pub async fn account() -> Result<AccountView, UiError> {
     Ok(AccountView {
         user: (&member.user).into(),
         team: member.team.name.clone(),
-        role: member.role.as_str().to_owned(), tokens: tokens.into_iter().map(Into::into).collect(), new_token })
+        role: member.role.as_str().to_owned(),
+        tokens: tokens.into_iter().map(Into::into).collect(),
+        new_token,
+    })
 }
 
 #[server(prefix = "/_app", endpoint = "create_token")]

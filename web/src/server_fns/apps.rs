@@ -57,7 +57,7 @@ pub async fn save_app(
     csrf: String,
 ) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
-    use slipway_server::apps::{AppDraft, AppSpec, EnvDraft, create_app, update_app};
+    use slipway_server::apps::{AppDraft, AppSpec, create_app, update_app};
     let (state, member) = context::require_member(Role::Admin).await?;
     let name = if original.is_empty() { name } else { original.clone() };
     let echo = [
@@ -87,18 +87,7 @@ pub async fn save_app(
     let secret_names = secret_names(&secrets);
     let fail = |e: UiError| e.with_input(echo).with_input([("secrets", secret_names.as_str())]);
 
-    let parse = |text: &str, secret: bool, build_time: bool, field: &str| {
-        crate::components::env_text::parse(text, secret)
-            .map(|vars| {
-                vars.into_iter()
-                    .map(|(name, value, secret)| EnvDraft { name, value, secret, build_time })
-                    .collect::<Vec<_>>()
-            })
-            .map_err(|m| fail(UiError::new("validation_failed", "Some fields need attention.").field(field, m)))
-    };
-    let mut vars = parse(&env, false, false, "env")?;
-    vars.extend(parse(&build_args, false, true, "build_args")?);
-    vars.extend(parse(&secrets, true, false, "secrets")?);
+    let vars = env_drafts(&env, &build_args, &secrets).map_err(fail)?;
     // Blank credential fields keep what is saved.
     let write_only = |value: String| Some(value).filter(|v| !v.trim().is_empty());
     let draft = AppDraft {
@@ -141,6 +130,26 @@ pub async fn save_app(
     Ok(())
 }
 
+/// The three environment boxes of the forms (variables, build-time variables,
+/// secrets) as drafts; a line that can't be read is a field error.
+#[cfg(feature = "ssr")]
+fn env_drafts(env: &str, build_args: &str, secrets: &str) -> Result<Vec<slipway_server::apps::EnvDraft>, UiError> {
+    let mut drafts = Vec::new();
+    for (text, secret, build_time, field) in
+        [(env, false, false, "env"), (build_args, false, true, "build_args"), (secrets, true, false, "secrets")]
+    {
+        let vars = crate::components::env_text::parse(text, secret)
+            .map_err(|m| UiError::new("validation_failed", "Some fields need attention.").field(field, m))?;
+        drafts.extend(vars.into_iter().map(|(name, value, secret)| slipway_server::apps::EnvDraft {
+            name,
+            value,
+            secret,
+            build_time,
+        }));
+    }
+    Ok(drafts)
+}
+
 #[cfg(feature = "ssr")]
 fn secret_names(text: &str) -> String {
     text.lines()
@@ -180,24 +189,13 @@ pub async fn save_env(
     csrf: String,
 ) -> Result<(), UiError> {
     let _ = csrf;
-    use slipway_server::apps::{EnvDraft, parse_env_drafts, update_env};
+    use slipway_server::apps::{parse_env_drafts, update_env};
     let (state, member) = context::require_member(Role::Deployer).await?;
     let app_id = member.app(&state.db, &app).await?;
     let secret_names = secret_names(&secrets);
     let echo = [("env", env.as_str()), ("build_args", build_args.as_str()), ("secrets", secret_names.as_str())];
     let fail = |e: UiError| e.with_input(echo);
-    let parse = |text: &str, secret: bool, build_time: bool, field: &str| {
-        crate::components::env_text::parse(text, secret)
-            .map(|vars| {
-                vars.into_iter()
-                    .map(|(name, value, secret)| EnvDraft { name, value, secret, build_time })
-                    .collect::<Vec<_>>()
-            })
-            .map_err(|m| fail(UiError::new("validation_failed", "Some fields need attention.").field(field, m)))
-    };
-    let mut vars = parse(&env, false, false, "env")?;
-    vars.extend(parse(&build_args, false, true, "build_args")?);
-    vars.extend(parse(&secrets, true, false, "secrets")?);
+    let vars = env_drafts(&env, &build_args, &secrets).map_err(fail)?;
     let spec = parse_env_drafts(&vars).map_err(|f| fail(slipway_server::Error::Validation(f).into()))?;
     update_env(&state.db, &state.secrets, app_id, &spec).await.map_err(|e| fail(e.into()))?;
     context::audit(&state, &member, "app.env", &app, slipway_server::audit::variable_names(&spec)).await;

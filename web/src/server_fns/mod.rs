@@ -54,6 +54,37 @@ pub(crate) mod context {
         Ok((state, member))
     }
 
+    /// A new account's email and password as typed in a form (password twice);
+    /// errors echo the email back.
+    pub fn new_account(
+        email: &str,
+        password: &str,
+        password_confirm: &str,
+    ) -> Result<(slipway_server::auth::Email, slipway_server::auth::Password), UiError> {
+        use slipway_server::auth::{Email, Password};
+        let echo = |e: UiError| e.with_input([("email", email)]);
+        let parsed_email = Email::parse(email).map_err(|f| echo(slipway_server::Error::Validation(f).into()))?;
+        let parsed_password =
+            Password::parse(password).map_err(|f| echo(slipway_server::Error::Validation(f).into()))?;
+        if password != password_confirm {
+            return Err(echo(
+                UiError::new("validation_failed", "Some fields need attention.")
+                    .field("password_confirm", "The two passwords differ."),
+            ));
+        }
+        Ok((parsed_email, parsed_password))
+    }
+
+    /// Signs `user` in to this session (with a fresh session id).
+    pub async fn start_session(user: &User) -> Result<(), UiError> {
+        let session = session().await?;
+        session.cycle_id().await.map_err(|e| UiError::new("internal", e.to_string()))?;
+        session
+            .insert(slipway_server::auth::SESSION_USER_KEY, user.id)
+            .await
+            .map_err(|e| UiError::new("internal", e.to_string()))
+    }
+
     /// The request's client address (the TCP peer).
     pub async fn origin() -> Option<String> {
         use axum::extract::ConnectInfo;

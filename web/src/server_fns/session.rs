@@ -35,21 +35,12 @@ pub async fn get_session() -> Result<SessionInfo, UiError> {
 #[server(prefix = "/_app", endpoint = "setup")]
 pub async fn setup(email: String, password: String, password_confirm: String, csrf: String) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
-    use slipway_server::auth::{Email, Password, SESSION_USER_KEY, create_owner};
+    use slipway_server::auth::create_owner;
     let state = context::state()?;
     let echo = |e: UiError| e.with_input([("email", email.as_str())]);
-    let parsed_email = Email::parse(&email).map_err(|f| echo(slipway_server::Error::Validation(f).into()))?;
-    let parsed_password = Password::parse(&password).map_err(|f| echo(slipway_server::Error::Validation(f).into()))?;
-    if password != password_confirm {
-        return Err(echo(
-            UiError::new("validation_failed", "Some fields need attention.")
-                .field("password_confirm", "The two passwords differ."),
-        ));
-    }
+    let (parsed_email, parsed_password) = context::new_account(&email, &password, &password_confirm)?;
     let user = create_owner(&state.db, &parsed_email, &parsed_password).await.map_err(|e| echo(e.into()))?;
-    let session = context::session().await?;
-    session.cycle_id().await.map_err(|e| UiError::new("internal", e.to_string()))?;
-    session.insert(SESSION_USER_KEY, user.id).await.map_err(|e| UiError::new("internal", e.to_string()))?;
+    context::start_session(&user).await?;
     tracing::info!(email = %user.email, "owner account created");
     leptos_axum::redirect("/");
     Ok(())
@@ -59,7 +50,7 @@ pub async fn setup(email: String, password: String, password_confirm: String, cs
 pub async fn login(email: String, password: String, next: Option<String>, csrf: String) -> Result<(), UiError> {
     let _ = csrf; // verified by slipway_server::csrf::protect before we run
     use axum::extract::ConnectInfo;
-    use slipway_server::auth::{SESSION_USER_KEY, sign_in};
+    use slipway_server::auth::sign_in;
     let state = context::state()?;
     let client_ip = leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>()
         .await
@@ -84,9 +75,7 @@ pub async fn login(email: String, password: String, next: Option<String>, csrf: 
     };
     let actor = slipway_server::audit::Actor::new(&user.email, origin);
     slipway_server::audit::record(&state.db, &actor, "auth.login", &user.email, None).await;
-    let session = context::session().await?;
-    session.cycle_id().await.map_err(|e| UiError::new("internal", e.to_string()))?;
-    session.insert(SESSION_USER_KEY, user.id).await.map_err(|e| UiError::new("internal", e.to_string()))?;
+    context::start_session(&user).await?;
     tracing::info!(email = %user.email, ip = %client_ip, "signed in");
     // Only same-site paths: never redirect to another host.
     let target = next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or_else(|| "/".into());

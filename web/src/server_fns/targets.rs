@@ -15,7 +15,11 @@ use slipway_server::teams::Role;
 #[server(prefix = "/_app", endpoint = "targets", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_targets() -> Result<Vec<TargetView>, UiError> {
     let (state, member) = context::require_member(Role::Viewer).await?;
-    Ok(slipway_server::targets::ecs::target::list(&state.db, member.team.id).await?.into_iter().map(Into::into).collect())
+    Ok(slipway_server::targets::ecs::target::list(&state.db, member.team.id)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
 }
 
 #[server(prefix = "/_app", endpoint = "target", input = leptos::server_fn::codec::GetUrl)]
@@ -169,7 +173,8 @@ pub async fn teardown_target(name: String, confirm: String, csrf: String) -> Res
     }
     let done = slipway_server::targets::ecs::operations::teardown_target(&state, &name).await?;
     tracing::info!(target = %name, by = %member.user.email, "AWS target torn down");
-    context::audit(&state, &member, "target.teardown", &name, Some(format!("{} resource(s) removed", done.len()))).await;
+    context::audit(&state, &member, "target.teardown", &name, Some(format!("{} resource(s) removed", done.len())))
+        .await;
     Ok(done)
 }
 

@@ -115,7 +115,8 @@ pub async fn create_invite(
     let _ = csrf;
     let (state, member) = context::require_member(Role::Admin).await?;
     let echo = [("role", role.as_str()), ("email", email.as_str()), ("hours", hours.as_str())];
-    let parsed_role = Role::parse(&role).map_err(|f| UiError::from(slipway_server::Error::Validation(f)).with_input(echo))?;
+    let parsed_role =
+        Role::parse(&role).map_err(|f| UiError::from(slipway_server::Error::Validation(f)).with_input(echo))?;
     let hours = match hours.trim() {
         "" => None,
         raw => Some(raw.parse::<i64>().map_err(|_| {
@@ -200,20 +201,14 @@ pub async fn join(
     csrf: String,
 ) -> Result<(), UiError> {
     let _ = csrf;
-    use slipway_server::auth::{Email, Password, SESSION_USER_KEY, create_user};
     let state = context::state()?;
     let echo = |e: UiError| e.with_input([("email", email.as_str())]);
-    let parsed_email = Email::parse(&email).map_err(|f| echo(slipway_server::Error::Validation(f).into()))?;
-    let parsed_password = Password::parse(&password).map_err(|f| echo(slipway_server::Error::Validation(f).into()))?;
-    if password != password_confirm {
-        return Err(echo(
-            UiError::new("validation_failed", "Some fields need attention.")
-                .field("password_confirm", "The two passwords differ."),
-        ));
-    }
+    let (parsed_email, parsed_password) = context::new_account(&email, &password, &password_confirm)?;
     // Checked before the account exists, so a dead link creates nobody.
     teams::find_invite(&state.db, &token).await.map_err(|e| echo(e.into()))?;
-    let user = create_user(&state.db, &parsed_email, &parsed_password, false).await.map_err(|e| echo(e.into()))?;
+    let user = slipway_server::auth::create_user(&state.db, &parsed_email, &parsed_password, false)
+        .await
+        .map_err(|e| echo(e.into()))?;
     let mut tx = state.db.begin().await.map_err(slipway_server::Error::from)?;
     let accepted = teams::accept_invite(&mut tx, &token, &user).await;
     let (team, role) = match accepted {
@@ -226,9 +221,7 @@ pub async fn join(
         }
     };
     tx.commit().await.map_err(slipway_server::Error::from)?;
-    let session = context::session().await?;
-    session.cycle_id().await.map_err(internal)?;
-    session.insert(SESSION_USER_KEY, user.id).await.map_err(internal)?;
+    context::start_session(&user).await?;
     joined(&state, &user, &team, role).await
 }
 

@@ -397,10 +397,11 @@ fn to_target(row: TargetRow) -> (AwsTarget, Option<String>) {
 
 /// Team `team_id`'s targets.
 pub async fn list(db: &SqlitePool, team_id: i64) -> Result<Vec<AwsTarget>> {
-    let rows: Vec<TargetRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE t.team_id = ? ORDER BY t.name")))
-        .bind(team_id)
-        .fetch_all(db)
-        .await?;
+    let rows: Vec<TargetRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE t.team_id = ? ORDER BY t.name")))
+            .bind(team_id)
+            .fetch_all(db)
+            .await?;
     Ok(rows.into_iter().map(|row| to_target(row).0).collect())
 }
 
