@@ -62,10 +62,11 @@ impl<R: MinRole> Deref for Member<R> {
     }
 }
 
-async fn role_in(db: &SqlitePool, user_id: i64, team_id: i64) -> Result<Option<(Team, Role)>> {
+/// The user's team `team_id` with their role there; `None` for their first team.
+async fn role_in(db: &SqlitePool, user_id: i64, team_id: Option<i64>) -> Result<Option<(Team, Role)>> {
     let row: Option<(i64, String, String, String)> = sqlx::query_as(
         "SELECT t.id, t.slug, t.name, m.role FROM team_members m JOIN teams t ON t.id = m.team_id
-         WHERE m.user_id = ? AND m.team_id = ?",
+         WHERE m.user_id = ?1 AND (?2 IS NULL OR m.team_id = ?2) ORDER BY t.id LIMIT 1",
     )
     .bind(user_id)
     .bind(team_id)
@@ -78,20 +79,12 @@ async fn role_in(db: &SqlitePool, user_id: i64, team_id: i64) -> Result<Option<(
 /// belong to it, else their first team.
 pub async fn membership_for(db: &SqlitePool, user: User, chosen: Option<i64>) -> Result<Membership> {
     if let Some(team_id) = chosen
-        && let Some((team, role)) = role_in(db, user.id, team_id).await?
+        && let Some((team, role)) = role_in(db, user.id, Some(team_id)).await?
     {
         return Ok(Membership { user, team, role });
     }
-    let first: Option<i64> =
-        sqlx::query_scalar("SELECT team_id FROM team_members WHERE user_id = ? ORDER BY team_id LIMIT 1")
-            .bind(user.id)
-            .fetch_optional(db)
-            .await?;
-    match first {
-        Some(team_id) => match role_in(db, user.id, team_id).await? {
-            Some((team, role)) => Ok(Membership { user, team, role }),
-            None => Err(no_team()),
-        },
+    match role_in(db, user.id, None).await? {
+        Some((team, role)) => Ok(Membership { user, team, role }),
         None => Err(no_team()),
     }
 }
@@ -164,7 +157,7 @@ pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Membership> {
             value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).ok_or(Error::InvalidToken)?;
         let (user, team_id) = user_for_token(&state.db, token).await?;
         // Tokens act in their own team, with their owner's role there today.
-        return match role_in(&state.db, user.id, team_id).await? {
+        return match role_in(&state.db, user.id, Some(team_id)).await? {
             Some((team, role)) => Ok(Membership { user, team, role }),
             None => Err(Error::InvalidToken),
         };
