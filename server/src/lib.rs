@@ -16,6 +16,7 @@ pub mod deploy;
 pub mod edge;
 pub mod error;
 pub mod notify;
+pub mod registries;
 pub mod secrets;
 pub mod state;
 pub mod targets;

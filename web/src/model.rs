@@ -56,6 +56,17 @@ pub struct TeamView {
     /// An invite link created just now, shown once.
     pub new_invite: Option<String>,
     pub me: i64,
+    pub registries: Vec<RegistryView>,
+}
+
+/// A registry the team shares (never its password).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistryView {
+    pub name: String,
+    pub address: String,
+    pub username: Option<String>,
+    pub has_password: bool,
+    pub apps: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,6 +123,7 @@ pub struct AppView {
     pub registry: Option<String>,
     pub registry_username: Option<String>,
     pub has_registry_password: bool,
+    pub registry_name: Option<String>,
     /// "local", or the AWS target's name.
     pub target: String,
     pub health_interval_secs: u32,
@@ -237,6 +249,7 @@ mod from_backend {
                 registry: app.registry,
                 registry_username: app.registry_username,
                 has_registry_password: app.has_registry_password,
+                registry_name: app.registry_name,
                 target: app.target,
                 health_interval_secs: app.health_interval_secs,
                 healthy_threshold: app.healthy_threshold,
@@ -307,6 +320,12 @@ mod from_backend {
                 created_by: i.created_by,
                 expires_at: i.expires_at,
             }
+        }
+    }
+
+    impl From<slipway_server::registries::Registry> for RegistryView {
+        fn from(r: slipway_server::registries::Registry) -> Self {
+            Self { name: r.name, address: r.address, username: r.username, has_password: r.has_password, apps: r.apps }
         }
     }
 

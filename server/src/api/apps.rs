@@ -50,6 +50,9 @@ pub struct AppRequest {
     registry_username: Option<String>,
     #[serde(default)]
     registry_password: Option<String>,
+    /// A registry the team shares, by name (instead of `registry`).
+    #[serde(default)]
+    registry_name: Option<String>,
     /// "local" (default) or an AWS target's name.
     #[serde(default)]
     target: Option<String>,
@@ -92,6 +95,7 @@ impl AppRequest {
             registry: self.registry.unwrap_or_default(),
             registry_username: self.registry_username.unwrap_or_default(),
             registry_password: self.registry_password,
+            registry_name: self.registry_name.unwrap_or_default(),
             target: self.target.unwrap_or_default(),
             health_interval: text(self.health_interval_secs),
             healthy_threshold: text(self.healthy_threshold),

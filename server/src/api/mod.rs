@@ -7,6 +7,7 @@ mod deployments;
 mod json;
 mod notifications;
 mod openapi;
+mod registries;
 mod targets;
 mod teams;
 mod tokens;
@@ -55,6 +56,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/notifications/{id}", delete(notifications::remove))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/{id}", delete(tokens::revoke))
+        .route("/api/v1/registries", get(registries::list).post(registries::create))
+        .route("/api/v1/registries/{registry}", delete(registries::remove))
         .route("/api/v1/teams", get(teams::mine).post(teams::create))
         .route("/api/v1/teams/{team}/switch", post(teams::switch))
         .route("/api/v1/team", get(teams::show).delete(teams::remove))
@@ -114,6 +117,9 @@ pub const ROUTE_ROLES: &[(&str, &str, Option<Role>)] = {
         ("get", "/api/v1/tokens", Some(V)),
         ("post", "/api/v1/tokens", Some(V)),
         ("delete", "/api/v1/tokens/{id}", Some(V)),
+        ("get", "/api/v1/registries", Some(V)),
+        ("post", "/api/v1/registries", Some(A)),
+        ("delete", "/api/v1/registries/{registry}", Some(A)),
         ("get", "/api/v1/teams", None),
         ("post", "/api/v1/teams", None),
         ("post", "/api/v1/teams/{team}/switch", None),

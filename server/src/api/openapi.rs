@@ -385,6 +385,7 @@ pub fn spec() -> Value {
                     "registry": { "type": "string", "description": "Push images to host[:port][/namespace]; empty for no push" },
                     "registry_username": { "type": "string" },
                     "registry_password": { "type": "string", "writeOnly": true, "description": "Omit to keep, \"\" to remove" },
+                    "registry_name": { "type": "string", "description": "Push to this team registry instead (see /api/v1/registries); empty for none" },
                     "target": { "type": "string", "default": "local", "description": "\"local\" (this machine's Docker engine) or an AWS target's name" },
                     "health_interval_secs": { "type": "integer", "minimum": 5, "maximum": 300, "default": 10, "description": "AWS: target group health-check interval" },
                     "healthy_threshold": { "type": "integer", "minimum": 2, "maximum": 10, "default": 2 },
@@ -415,7 +416,7 @@ pub fn spec() -> Value {
                     "env": { "type": "array", "items": { "$ref": "#/components/schemas/EnvVar" } },
                     "health_timeout_secs": { "type": "integer" }, "cpus": { "type": ["number", "null"] }, "memory_mb": { "type": ["integer", "null"] },
                     "git_username": { "type": ["string", "null"] }, "has_git_token": { "type": "boolean" }, "has_git_ssh_key": { "type": "boolean" },
-                    "registry": { "type": ["string", "null"] }, "registry_username": { "type": ["string", "null"] }, "has_registry_password": { "type": "boolean" },
+                    "registry": { "type": ["string", "null"] }, "registry_username": { "type": ["string", "null"] }, "has_registry_password": { "type": "boolean" }, "registry_name": { "type": ["string", "null"] },
                     "live_deployment_id": { "type": ["integer", "null"] },
                     "target": { "type": "string" }, "health_interval_secs": { "type": "integer" }, "healthy_threshold": { "type": "integer" }, "deregistration_delay_secs": { "type": "integer" }, "container_health_check": { "type": "boolean" },
                     "status": { "type": "string", "description": "The latest deployment's status, or not_deployed" }, "created_at": { "type": "string", "format": "date-time" }, "updated_at": { "type": "string", "format": "date-time" }
@@ -469,6 +470,21 @@ fn team_paths() -> Value {
                 "requestBody": body(json!({ "type": "object", "required": ["env"], "properties": { "env": { "type": "array", "items": { "$ref": "#/components/schemas/EnvVar" } } } })),
                 "responses": merge(json!({ "200": ok("The app") }), error_responses(&["400", "401", "404", "422"]))
             }
+        },
+        "/api/v1/registries": {
+            "get": { "summary": "The team's shared registries (never their passwords)", "operationId": "listRegistries",
+                "responses": merge(json!({ "200": ok("Registries") }), error_responses(&["401"])) },
+            "post": { "summary": "Add a registry the team's apps can push to (pick it by name as the app's `registry_name`)", "operationId": "createRegistry",
+                "requestBody": body(json!({ "type": "object", "required": ["name", "address"], "properties": {
+                    "name": { "type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$" },
+                    "address": { "type": "string", "description": "host[:port][/namespace]" },
+                    "username": { "type": "string" }, "password": { "type": "string", "writeOnly": true } } })),
+                "responses": merge(json!({ "201": ok("Registry") }), error_responses(&["400", "401", "422"])) }
+        },
+        "/api/v1/registries/{registry}": {
+            "parameters": [{ "name": "registry", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "delete": { "summary": "Remove a registry no app pushes to", "operationId": "deleteRegistry",
+                "responses": merge(json!({ "204": { "description": "Removed" } }), error_responses(&["401", "404", "409"])) }
         },
         "/api/v1/teams": {
             "get": { "summary": "The caller's teams and their role in each", "operationId": "myTeams",

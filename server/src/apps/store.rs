@@ -42,6 +42,8 @@ pub struct AppDraft {
     pub registry: String,
     pub registry_username: String,
     pub registry_password: Option<String>,
+    /// A registry the team shares, by name (instead of the inline one above).
+    pub registry_name: String,
     /// "local" (or empty) for this machine's Docker engine, else an AWS target's name.
     pub target: String,
     /// AWS: the target group's health-check interval, healthy threshold and drain delay.
@@ -111,6 +113,8 @@ pub struct AppSpec {
     pub registry: Option<RegistryAddress>,
     pub registry_username: Option<String>,
     pub registry_password: CredentialInput,
+    /// The team registry to push to, by name (`None`: the inline one, if any).
+    pub registry_name: Option<String>,
     /// `None`: the local engine.
     pub target: Option<String>,
     pub health_interval_secs: u32,
@@ -160,6 +164,10 @@ impl AppSpec {
         let registry =
             take(e, "registry", optional_text(&draft.registry).map(|r| RegistryAddress::parse(&r)).transpose());
         let registry_username = optional_text(&draft.registry_username);
+        let registry_name = optional_text(&draft.registry_name);
+        if registry_name.is_some() && optional_text(&draft.registry).is_some() {
+            e.add("registry_name", "registry_conflict", "Pick a team registry or enter a registry address, not both.");
+        }
         let target = optional_text(&draft.target).filter(|t| t != LOCAL_TARGET);
         let lb = parse_load_balancer_settings(e, draft);
         // Fargate has fixed CPU/memory pairs: a bad one is a form error, not an AWS refusal mid-deploy.
@@ -233,6 +241,7 @@ impl AppSpec {
             registry,
             registry_username,
             registry_password: CredentialInput::from_draft(&draft.registry_password),
+            registry_name,
             target,
             health_interval_secs: lb.0,
             healthy_threshold: lb.1,
@@ -390,6 +399,8 @@ pub struct App {
     pub registry: Option<String>,
     pub registry_username: Option<String>,
     pub has_registry_password: bool,
+    /// The team registry it pushes to, if it uses one.
+    pub registry_name: Option<String>,
     /// "local", or the name of the AWS target the app deploys to.
     pub target: String,
     pub health_interval_secs: u32,
@@ -433,6 +444,7 @@ struct AppRow {
     registry_url: Option<String>,
     registry_username: Option<String>,
     has_registry_password: bool,
+    registry_name: Option<String>,
     target: Option<String>,
     health_interval_secs: i64,
     healthy_threshold: i64,
@@ -460,6 +472,7 @@ macro_rules! select_apps {
                     replicas, cpus, memory_mb, git_username, git_token IS NOT NULL AS has_git_token,
                     git_ssh_key IS NOT NULL AS has_git_ssh_key, registry_url, registry_username,
                     registry_password IS NOT NULL AS has_registry_password,
+                    (SELECT r.name FROM registries r WHERE r.id = apps.registry_id) AS registry_name,
                     (SELECT t.name FROM aws_targets t WHERE t.id = apps.aws_target_id) AS target,
                     health_interval_secs, healthy_threshold, deregistration_delay_secs, container_health_check,
                     (SELECT status FROM deployments d WHERE d.app_id = apps.id ORDER BY d.id DESC LIMIT 1) AS status,
@@ -491,6 +504,7 @@ fn to_app(row: AppRow, env: Vec<EnvVar>) -> App {
         registry: row.registry_url,
         registry_username: row.registry_username,
         has_registry_password: row.has_registry_password,
+        registry_name: row.registry_name,
         target: row.target.unwrap_or_else(|| LOCAL_TARGET.into()),
         health_interval_secs: u32::try_from(row.health_interval_secs).unwrap_or(10),
         healthy_threshold: u32::try_from(row.healthy_threshold).unwrap_or(2),
@@ -638,12 +652,31 @@ async fn write_settings(
             })?,
         ),
     };
+    let registry_id: Option<i64> = match &spec.registry_name {
+        None => None,
+        Some(name) => Some(
+            sqlx::query_scalar(
+                "SELECT id FROM registries WHERE name = ? AND team_id = (SELECT team_id FROM apps WHERE id = ?)",
+            )
+            .bind(name)
+            .bind(app_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| {
+                Error::Validation(FieldErrors::single(
+                    "registry_name",
+                    "unknown_registry",
+                    format!("This team has no registry named \"{name}\"; add it on the Team page first."),
+                ))
+            })?,
+        ),
+    };
     sqlx::query(
         "UPDATE apps SET repo_url = ?, branch = ?, dockerfile = ?, build_context = ?, port = ?, health_path = ?,
          health_timeout_secs = ?, replicas = ?, cpus = ?, memory_mb = ?, git_username = ?, git_token = ?,
          git_ssh_key = ?, registry_url = ?, registry_username = ?, registry_password = ?, aws_target_id = ?,
          health_interval_secs = ?, healthy_threshold = ?, deregistration_delay_secs = ?, container_health_check = ?,
-         updated_at = ?
+         registry_id = ?, updated_at = ?
          WHERE id = ?",
     )
     .bind(spec.repo_url.as_str())
@@ -667,6 +700,7 @@ async fn write_settings(
     .bind(i64::from(spec.healthy_threshold))
     .bind(i64::from(spec.deregistration_delay_secs))
     .bind(spec.container_health_check)
+    .bind(registry_id)
     .bind(now())
     .bind(app_id)
     .execute(&mut *tx)
@@ -771,8 +805,12 @@ impl std::fmt::Debug for AppCredentials {
 pub async fn credentials(db: &SqlitePool, secrets: &SecretBox, app_id: i64) -> Result<AppCredentials> {
     type Row = (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
     let (git_username, git_token, git_ssh_key, registry, registry_username, registry_password): Row = sqlx::query_as(
-        "SELECT git_username, git_token, git_ssh_key, registry_url, registry_username, registry_password
-         FROM apps WHERE id = ?",
+        // A team registry, when the app uses one, replaces the inline settings.
+        "SELECT a.git_username, a.git_token, a.git_ssh_key,
+                CASE WHEN r.id IS NULL THEN a.registry_url ELSE r.address END,
+                CASE WHEN r.id IS NULL THEN a.registry_username ELSE r.username END,
+                CASE WHEN r.id IS NULL THEN a.registry_password ELSE r.password END
+         FROM apps a LEFT JOIN registries r ON r.id = a.registry_id WHERE a.id = ?",
     )
     .bind(app_id)
     .fetch_one(db)

@@ -98,6 +98,18 @@ async fn walk(app: &TestApp, browser: &Client) {
     })
     .await;
     screenshot(browser, "team-01-invite").await;
+
+    // …and a registry the team's apps can push to.
+    fill(browser, "address", "registry.example.com/shop").await;
+    browser
+        .find(Locator::Css("#registries [name='name']"))
+        .await
+        .expect("name")
+        .send_keys("shop-registry")
+        .await
+        .expect("type");
+    browser.find(Locator::Css("#registries button[type=submit]")).await.expect("add").click().await.expect("click");
+    text_appears(browser, "#registries table", "registry.example.com/shop").await;
     let path = link.trim().trim_start_matches("http://localhost:3000").to_owned();
     assert!(path.starts_with("/invite/"), "{link}");
 

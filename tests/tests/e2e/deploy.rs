@@ -196,6 +196,64 @@ async fn images_are_pushed_to_the_apps_registry() {
     assert!(refused.error.unwrap_or_default().contains("refused the credentials"), "plain words for a 401");
 }
 
+#[tokio::test]
+async fn apps_push_to_a_registry_the_team_shares() {
+    let app = spawn_app().await;
+    let api = Api::new(&app).await;
+    let registry = registry();
+    // The team adds the registry once; its password is never shown again.
+    let (status, created) = api
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/registries",
+            Some(json!({ "name": "shared", "address": format!("{}/shared", registry.address),
+                         "username": registry.username, "password": registry.password })),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["has_password"], true);
+    assert!(!created.to_string().contains(&registry.password), "{created}");
+    let (status, bad) = api
+        .send(reqwest::Method::POST, "/api/v1/registries", Some(json!({ "name": "Bad", "address": "no way" })))
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(bad["error"]["fields"]["address"]["code"], "invalid_registry", "{bad}");
+
+    let repo = fixture_repo("pushed to the team registry\n");
+    let name = api.create_app(&repo.http_url, json!({ "registry_name": "shared" })).await;
+    let done = wait_until_done(&app, api.deploy(&name, None).await).await;
+    assert_eq!(done.status, "live", "{:?}", done.error);
+    assert!(done.image_digest.is_some_and(|d| d.starts_with("sha256:")), "a digest was recorded");
+    let tags: serde_json::Value = reqwest::Client::new()
+        .get(format!("http://{}/v2/shared/{name}/tags/list", registry.address))
+        .basic_auth(&registry.username, Some(&registry.password))
+        .send()
+        .await
+        .expect("registry")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(tags["tags"], json!([done.commit_sha.expect("sha")]));
+
+    // In use: it stays until no app pushes to it; an unknown name is a field error.
+    let (status, body) = api.send(reqwest::Method::DELETE, "/api/v1/registries/shared", None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("registry_in_use")), "{body}");
+    let (status, body) = api
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/apps/{name}"),
+            Some(json!({ "repo_url": repo.http_url, "registry_name": "nope" })),
+        )
+        .await;
+    assert_eq!((status, body["error"]["fields"]["registry_name"]["code"].as_str()), (422, Some("unknown_registry")));
+    let (status, _) = api
+        .send(reqwest::Method::PUT, &format!("/api/v1/apps/{name}"), Some(json!({ "repo_url": repo.http_url })))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = api.send(reqwest::Method::DELETE, "/api/v1/registries/shared", None).await;
+    assert_eq!(status, 204);
+}
+
 /// `(id, data)` of the `line` events of an SSE body, and whether it ended with `end`.
 fn parse_sse(body: &str) -> (Vec<(i64, String)>, bool) {
     let mut lines = Vec::new();

@@ -49,6 +49,7 @@ fn concrete(path: &str) -> String {
         .replace("{target}", "no-such-target")
         .replace("{team}", "no-such-team")
         .replace("{token}", "no-such-token")
+        .replace("{registry}", "no-such-registry")
 }
 
 async fn call(app: &TestApp, token: &str, method: reqwest::Method, path: &str) -> (StatusCode, Value) {
@@ -154,6 +155,8 @@ async fn server_functions_check_the_role_on_the_server() {
         ("remove_member", "admin", &[("user_id", "999999")]),
         ("create_invite", "admin", &[("role", "bogus"), ("email", ""), ("hours", "")]),
         ("revoke_invite", "admin", &[("id", "999999")]),
+        ("add_registry", "admin", &[("name", "Bad Name"), ("address", "")]),
+        ("remove_registry", "admin", &[("name", "no-such-registry")]),
         ("audit", "admin", &[]),
         ("delete_team", "owner", &[("confirm", "not the name")]),
     ];
@@ -476,6 +479,34 @@ async fn teams_see_only_their_own_apps_targets_and_audit() {
         .await
         .expect("create");
     assert_eq!(clash.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Team A's registry is not team B's to push to.
+    let shared = client
+        .post(app.at("/api/v1/registries"))
+        .bearer_auth(&alice_a)
+        .json(&json!({ "name": "team-a-registry", "address": "registry.example.com/a" }))
+        .send()
+        .await
+        .expect("registry");
+    assert_eq!(shared.status(), StatusCode::CREATED);
+    let borrowed = client
+        .post(app.at("/api/v1/apps"))
+        .bearer_auth(&alice_b)
+        .json(&json!({ "name": "team-b-app", "repo_url": "https://example.com/b.git", "registry_name": "team-a-registry" }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(borrowed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let listed: Value = client
+        .get(app.at("/api/v1/registries"))
+        .bearer_auth(&alice_b)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(listed, json!([]));
 
     // Each team's audit log holds its own entries.
     let audit_b: Value = client

@@ -41,6 +41,7 @@ pub fn AppForm(
                 "git_username" => app.git_username.clone().unwrap_or_default(),
                 "registry" => app.registry.clone().unwrap_or_default(),
                 "registry_username" => app.registry_username.clone().unwrap_or_default(),
+                "registry_name" => app.registry_name.clone().unwrap_or_default(),
                 "target" => app.target.clone(),
                 "health_interval" => app.health_interval_secs.to_string(),
                 "healthy_threshold" => app.healthy_threshold.to_string(),
@@ -113,6 +114,8 @@ pub fn AppForm(
             </fieldset>
             <fieldset>
                 <legend>"Registry"</legend>
+                <TextField label="Team registry" name="registry_name" value=value("registry_name") error=field_error("registry_name") placeholder="ghcr"
+                    hint="The name of a registry on the Team page; or leave it blank and enter an address below."/>
                 <div class="field-row">
                     <TextField label="Push to registry" name="registry" value=value("registry") error=field_error("registry") placeholder="registry.example.com/team"
                         hint="Optional: push every image here. host[:port][/namespace]."/>

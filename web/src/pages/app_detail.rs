@@ -219,7 +219,11 @@ fn AppDetail(app: AppView, can_deploy: bool, can_admin: bool) -> impl IntoView {
                         app.cpus.map_or_else(|| "no".to_owned(), |c| c.to_string()),
                         app.memory_mb.map_or_else(|| "no".to_owned(), |m| format!("{m} MB")),
                         app.health_timeout_secs)}</dd>
-                    <dt>"Registry"</dt><dd class="mono">{app.registry.clone().unwrap_or_else(|| "none (image stays on this engine)".into())}</dd>
+                    <dt>"Registry"</dt><dd class="mono">{match (&app.registry_name, &app.registry) {
+                        (Some(shared), _) => format!("team registry {shared}"),
+                        (None, Some(address)) => address.clone(),
+                        (None, None) => "none (image stays on this engine)".into(),
+                    }}</dd>
                     <dt>"Created"</dt><dd>{short_time(&app.created_at)}</dd>
                     <dt>"Updated"</dt><dd>{short_time(&app.updated_at)}</dd>
                 </dl>

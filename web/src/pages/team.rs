@@ -12,7 +12,8 @@ use crate::components::short_time;
 use crate::components::text_field::TextField;
 use crate::model::{SessionInfo, TeamView};
 use crate::server_fns::teams::{
-    CreateInvite, CreateTeam, DeleteTeam, LeaveTeam, RemoveMember, RevokeInvite, SetMemberRole, SwitchTeam, get_team,
+    AddRegistry, CreateInvite, CreateTeam, DeleteTeam, LeaveTeam, RemoveMember, RemoveRegistry, RevokeInvite,
+    SetMemberRole, SwitchTeam, get_team,
 };
 
 const ROLES: [&str; 4] = ["viewer", "deployer", "admin", "owner"];
@@ -24,8 +25,19 @@ pub fn TeamPage() -> impl IntoView {
     let set_role = ServerAction::<SetMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let revoke = ServerAction::<RevokeInvite>::new();
+    let add_registry = ServerAction::<AddRegistry>::new();
+    let remove_registry = ServerAction::<RemoveRegistry>::new();
     let team = Resource::new(
-        move || (invite.version().get(), set_role.version().get(), remove.version().get(), revoke.version().get()),
+        move || {
+            (
+                invite.version().get(),
+                set_role.version().get(),
+                remove.version().get(),
+                revoke.version().get(),
+                add_registry.version().get(),
+                remove_registry.version().get(),
+            )
+        },
         |_| get_team(),
     );
     view! {
@@ -34,7 +46,13 @@ pub fn TeamPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let info = session.await.ok();
                 let page = match team.await {
-                    Ok(view) => view! { <Members view invite set_role remove revoke/> }.into_any(),
+                    Ok(view) => {
+                        let (registries, admin) = (view.registries.clone(), crate::model::role_rank(&view.team.role) >= 3);
+                        view! {
+                            <Members view invite set_role remove revoke/>
+                            <Registries registries admin add=add_registry remove=remove_registry/>
+                        }.into_any()
+                    }
                     Err(error) => view! { <h1>"Team"</h1><ErrorPanel error/> }.into_any(),
                 };
                 view! {
@@ -184,6 +202,71 @@ fn Invites(
                         }).collect_view()}
                     </tbody>
                 </table>
+            })}
+        </section>
+    }
+}
+
+/// The registries the team's apps can push to; admins add and remove them.
+#[component]
+fn Registries(
+    registries: Vec<crate::model::RegistryView>,
+    admin: bool,
+    add: ServerAction<AddRegistry>,
+    remove: ServerAction<RemoveRegistry>,
+) -> impl IntoView {
+    let error = Signal::derive(move || add.value().get().and_then(Result::err));
+    let remove_error = Signal::derive(move || remove.value().get().and_then(Result::err));
+    let input = move |field: &'static str| {
+        Signal::derive(move || error.get().and_then(|e| e.input.get(field).cloned()).unwrap_or_default())
+    };
+    let field_error = move |field: &'static str| Signal::derive(move || error.get().and_then(|e| e.field_error(field)));
+    view! {
+        <section class="panel" id="registries">
+            <h2>"Registries"</h2>
+            <p class="muted">"Registries the team's apps push to: pick one by name in an app's settings. Passwords are encrypted and never shown. (Apps on AWS push to ECR by themselves.)"</p>
+            <FormAlert error=remove_error/>
+            {if registries.is_empty() {
+                view! { <p class="muted">"No shared registries."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <thead><tr><th>"Name"</th><th>"Address"</th><th>"User"</th><th>"Used by"</th><th></th></tr></thead>
+                        <tbody>
+                            {registries.into_iter().map(|r| {
+                                let name = r.name.clone();
+                                view! {
+                                <tr data-registry=r.name.clone()>
+                                    <td>{r.name.clone()}</td>
+                                    <td class="mono">{r.address}</td>
+                                    <td>{r.username.unwrap_or_default()}{r.has_password.then_some(" (password set)")}</td>
+                                    <td class="small">{if r.apps.is_empty() { "no app".to_owned() } else { r.apps.join(", ") }}</td>
+                                    <td>
+                                        {admin.then(|| view! {
+                                            <ActionForm action=remove attr:class="inline-form">
+                                                <CsrfInput/>
+                                                <input type="hidden" name="name" value=name/>
+                                                <button type="submit" class="button button-small button-danger">"Remove"</button>
+                                            </ActionForm>
+                                        })}
+                                    </td>
+                                </tr>
+                            }}).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            {admin.then(|| view! {
+                <h3>"Add a registry"</h3>
+                <ActionForm action=add attr:class="form form-inline" attr:novalidate=true>
+                    <CsrfInput/>
+                    <FormAlert error=error/>
+                    <TextField label="Name" name="name" value=input("name") error=field_error("name") placeholder="ghcr"/>
+                    <TextField label="Address" name="address" value=input("address") error=field_error("address") placeholder="ghcr.io/acme"/>
+                    <TextField label="User" name="username" value=input("username") error=field_error("username")/>
+                    <TextField label="Password or token" name="password" value=Signal::derive(String::new) error=field_error("password") input_type="password"/>
+                    <button type="submit" class="button button-primary">"Add registry"</button>
+                </ActionForm>
             })}
         </section>
     }

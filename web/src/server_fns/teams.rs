@@ -38,6 +38,11 @@ pub async fn get_team() -> Result<TeamView, UiError> {
         invites: invites.into_iter().map(Into::into).collect(),
         new_invite,
         me: member.user.id,
+        registries: slipway_server::registries::list(&state.db, member.team.id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     })
 }
 
@@ -145,6 +150,43 @@ pub async fn revoke_invite(id: i64, csrf: String) -> Result<(), UiError> {
     let (state, member) = context::require_member(Role::Admin).await?;
     let role = teams::revoke_invite(&state.db, member.team.id, id).await?;
     context::audit(&state, &member, "member.invite_revoke", &format!("invite #{id}"), Some(role.to_string())).await;
+    Ok(())
+}
+
+/// Adds a registry the team's apps can push to.
+#[server(prefix = "/_app", endpoint = "add_registry")]
+pub async fn add_registry(
+    name: String,
+    address: String,
+    #[server(default)] username: String,
+    #[server(default)] password: String,
+    csrf: String,
+) -> Result<(), UiError> {
+    let _ = csrf;
+    use slipway_server::registries::{self, RegistryDraft, RegistrySpec};
+    let (state, member) = context::require_member(Role::Admin).await?;
+    let echo = [("name", name.as_str()), ("address", address.as_str()), ("username", username.as_str())];
+    let draft = RegistryDraft {
+        name: name.clone(),
+        address: address.clone(),
+        username: Some(username.clone()),
+        password: Some(password),
+    };
+    let spec = RegistrySpec::parse(&draft)
+        .map_err(|f| UiError::from(slipway_server::Error::Validation(f)).with_input(echo))?;
+    let registry = registries::create(&state.db, &state.secrets, member.team.id, &spec)
+        .await
+        .map_err(|e| UiError::from(e).with_input(echo))?;
+    context::audit(&state, &member, "registry.create", &registry.name, Some(registry.address.clone())).await;
+    Ok(())
+}
+
+#[server(prefix = "/_app", endpoint = "remove_registry")]
+pub async fn remove_registry(name: String, csrf: String) -> Result<(), UiError> {
+    let _ = csrf;
+    let (state, member) = context::require_member(Role::Admin).await?;
+    slipway_server::registries::delete(&state.db, member.team.id, &name).await?;
+    context::audit(&state, &member, "registry.delete", &name, None).await;
     Ok(())
 }
 
