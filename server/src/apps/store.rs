@@ -621,6 +621,25 @@ pub async fn update_app(db: &SqlitePool, secrets: &SecretBox, name: &str, spec: 
     get_app(db, name).await
 }
 
+/// What an app refers to by name among its team's things.
+enum TeamThing {
+    Target,
+    Registry,
+}
+
+/// The id of the thing called `name` in the team of app `app_id`, if there is one.
+async fn id_in_team(tx: &mut sqlx::SqliteConnection, thing: TeamThing, name: &str, app_id: i64) -> Result<Option<i64>> {
+    let sql = match thing {
+        TeamThing::Target => {
+            "SELECT id FROM aws_targets WHERE name = ? AND team_id = (SELECT team_id FROM apps WHERE id = ?)"
+        }
+        TeamThing::Registry => {
+            "SELECT id FROM registries WHERE name = ? AND team_id = (SELECT team_id FROM apps WHERE id = ?)"
+        }
+    };
+    Ok(sqlx::query_scalar(sql).bind(name).bind(app_id).fetch_optional(&mut *tx).await?)
+}
+
 /// Writes every setting of `spec` to the app `app_id`, keeping stored secrets the spec doesn't replace.
 async fn write_settings(
     tx: &mut sqlx::SqliteConnection,
@@ -633,43 +652,25 @@ async fn write_settings(
             .bind(app_id)
             .fetch_one(&mut *tx)
             .await?;
-    let target_id: Option<i64> = match &spec.target {
+    let target_id = match &spec.target {
         None => None,
-        Some(name) => Some(
-            sqlx::query_scalar(
-                "SELECT id FROM aws_targets WHERE name = ? AND team_id = (SELECT team_id FROM apps WHERE id = ?)",
-            )
-            .bind(name)
-            .bind(app_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| {
-                Error::Validation(FieldErrors::single(
-                    "target",
-                    "unknown_target",
-                    format!("This team has no AWS target named \"{name}\"; add it under Targets first."),
-                ))
-            })?,
-        ),
+        Some(name) => Some(id_in_team(&mut *tx, TeamThing::Target, name, app_id).await?.ok_or_else(|| {
+            Error::Validation(FieldErrors::single(
+                "target",
+                "unknown_target",
+                format!("This team has no AWS target named \"{name}\"; add it under Targets first."),
+            ))
+        })?),
     };
-    let registry_id: Option<i64> = match &spec.registry_name {
+    let registry_id = match &spec.registry_name {
         None => None,
-        Some(name) => Some(
-            sqlx::query_scalar(
-                "SELECT id FROM registries WHERE name = ? AND team_id = (SELECT team_id FROM apps WHERE id = ?)",
-            )
-            .bind(name)
-            .bind(app_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| {
-                Error::Validation(FieldErrors::single(
-                    "registry_name",
-                    "unknown_registry",
-                    format!("This team has no registry named \"{name}\"; add it on the Team page first."),
-                ))
-            })?,
-        ),
+        Some(name) => Some(id_in_team(&mut *tx, TeamThing::Registry, name, app_id).await?.ok_or_else(|| {
+            Error::Validation(FieldErrors::single(
+                "registry_name",
+                "unknown_registry",
+                format!("This team has no registry named \"{name}\"; add it on the Team page first."),
+            ))
+        })?),
     };
     sqlx::query(
         "UPDATE apps SET repo_url = ?, branch = ?, dockerfile = ?, build_context = ?, port = ?, health_path = ?,

@@ -29,6 +29,12 @@ fn operations() -> Vec<(reqwest::Method, String, String)> {
     ops
 }
 
+/// GET `path` with `token`: the JSON answer.
+async fn get_json(app: &TestApp, token: &str, path: &str) -> Value {
+    let response = reqwest::Client::new().get(app.at(path)).bearer_auth(token).send().await.expect("GET");
+    response.json().await.expect("JSON")
+}
+
 /// Creates an app in the token's team.
 async fn create_app(app: &TestApp, token: &str, name: &str) {
     let created = reqwest::Client::new()
@@ -221,15 +227,7 @@ async fn a_deployer_edits_variables_but_not_settings_and_a_viewer_only_reads() {
         assert_eq!(read.status(), StatusCode::OK, "{path}");
     }
     // The change is in the audit log by name only.
-    let audit: Value = client
-        .get(app.at("/api/v1/audit?action=app.env"))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .expect("audit")
-        .json()
-        .await
-        .expect("JSON");
+    let audit: Value = get_json(&app, &owner, "/api/v1/audit?action=app.env").await;
     assert_eq!(audit[0]["subject"], "env-app", "{audit}");
     let text = audit.to_string();
     assert!(text.contains("LOG_LEVEL") && !text.contains("s3cret-value"), "{text}");
@@ -298,15 +296,7 @@ async fn owners_stay_and_only_owners_make_owners() {
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 
     // Each change is in the audit log.
-    let audit: Value = client
-        .get(app.at("/api/v1/audit?action=member."))
-        .bearer_auth(&admin_token)
-        .send()
-        .await
-        .expect("audit")
-        .json()
-        .await
-        .expect("JSON");
+    let audit: Value = get_json(&app, &admin_token, "/api/v1/audit?action=member.").await;
     let actions: Vec<(String, String)> = audit
         .as_array()
         .expect("entries")
@@ -396,30 +386,14 @@ async fn invites_work_once_until_they_expire_and_only_for_their_address() {
         invite(json!({ "role": "viewer", "email": "not-an-email", "expires_in_hours": 9999 })).await.expect("invite");
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // Withdrawn invites disappear from the pending list.
-    let pending: Value = client
-        .get(app.at("/api/v1/team/invites"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let pending: Value = get_json(&app, &admin, "/api/v1/team/invites").await;
     assert_eq!(pending.as_array().map(Vec::len), Some(1), "only the address-bound one is pending: {pending}");
     let id = pending[0]["id"].as_i64().expect("id");
     let withdrawn =
         client.delete(app.at(&format!("/api/v1/team/invites/{id}"))).bearer_auth(&admin).send().await.expect("DELETE");
     assert_eq!(withdrawn.status(), StatusCode::NO_CONTENT);
 
-    let audit: Value = client
-        .get(app.at("/api/v1/audit?action=member."))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let audit: Value = get_json(&app, &admin, "/api/v1/audit?action=member.").await;
     let actions: Vec<&str> = audit.as_array().expect("entries").iter().filter_map(|e| e["action"].as_str()).collect();
     for action in ["member.invite", "member.join", "member.invite_revoke"] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
@@ -448,19 +422,10 @@ async fn teams_see_only_their_own_apps_targets_and_audit() {
     let team_b = team["id"].as_i64().expect("id");
     let alice_b =
         slipway_server::auth::create_token(&app.state.db, &alice, team_b, "b").await.expect("token in team B").secret;
-    let mine: Value = client
-        .get(app.at("/api/v1/teams"))
-        .bearer_auth(&alice_b)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let mine: Value = get_json(&app, &alice_b, "/api/v1/teams").await;
     assert_eq!(mine.as_array().map(Vec::len), Some(2), "{mine}");
 
-    let apps: Value =
-        client.get(app.at("/api/v1/apps")).bearer_auth(&alice_b).send().await.expect("GET").json().await.expect("JSON");
+    let apps: Value = get_json(&app, &alice_b, "/api/v1/apps").await;
     assert_eq!(apps, json!([]), "team B sees none of team A's apps");
     for (method, path) in [
         (reqwest::Method::GET, "/api/v1/apps/team-a-app"),
@@ -497,27 +462,11 @@ async fn teams_see_only_their_own_apps_targets_and_audit() {
         .await
         .expect("create");
     assert_eq!(borrowed.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let listed: Value = client
-        .get(app.at("/api/v1/registries"))
-        .bearer_auth(&alice_b)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let listed: Value = get_json(&app, &alice_b, "/api/v1/registries").await;
     assert_eq!(listed, json!([]));
 
     // Each team's audit log holds its own entries.
-    let audit_b: Value = client
-        .get(app.at("/api/v1/audit"))
-        .bearer_auth(&alice_b)
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("JSON");
+    let audit_b: Value = get_json(&app, &alice_b, "/api/v1/audit").await;
     let subjects: Vec<&str> =
         audit_b.as_array().expect("entries").iter().filter_map(|e| e["subject"].as_str()).collect();
     assert!(subjects.contains(&"Payments") && !subjects.contains(&"team-a-app"), "{subjects:?}");
