@@ -132,6 +132,31 @@ async fn server_fn(app: &TestApp, client: &reqwest::Client, endpoint: &str, fiel
     Some(body["code"].as_str().unwrap_or("unreadable").to_owned())
 }
 
+/// An invalid app form (every field the server function takes, all blank).
+const SAVE_APP: &[(&str, &str)] = &[
+    ("original", ""),
+    ("name", "Bad Name"),
+    ("repo_url", ""),
+    ("branch", ""),
+    ("dockerfile", ""),
+    ("build_context", ""),
+    ("port", ""),
+    ("health_path", ""),
+    ("health_timeout", ""),
+    ("replicas", ""),
+    ("cpus", ""),
+    ("memory_mb", ""),
+    ("env", ""),
+    ("build_args", ""),
+    ("secrets", ""),
+    ("git_username", ""),
+    ("git_token", ""),
+    ("git_ssh_key", ""),
+    ("registry", ""),
+    ("registry_username", ""),
+    ("registry_password", ""),
+];
+
 /// A server function endpoint, the least role it needs, and the form it is sent.
 type ServerFnCall = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
 
@@ -149,6 +174,12 @@ async fn server_functions_check_the_role_on_the_server() {
         ("rollback", "deployer", &[("app", "no-such-app"), ("id", "999999")]),
         ("save_env", "deployer", &[("app", "no-such-app"), ("env", ""), ("build_args", ""), ("secrets", "")]),
         ("delete_app", "admin", &[("name", "no-such-app"), ("confirm", "no-such-app")]),
+        ("save_app", "admin", SAVE_APP),
+        (
+            "save_target",
+            "admin",
+            &[("original", ""), ("name", "Bad Name"), ("region", ""), ("credentials", ""), ("base_domain", "")],
+        ),
         ("rotate_webhook", "admin", &[("app", "no-such-app"), ("branches", "")]),
         ("disable_webhook", "admin", &[("app", "no-such-app")]),
         ("add_channel", "admin", &[("app", "no-such-app"), ("kind", "slack"), ("url", "https://hooks.example.com/x")]),
@@ -173,6 +204,7 @@ async fn server_functions_check_the_role_on_the_server() {
             let code = server_fn(&app, &client, endpoint, fields).await;
             if enough(role, needs) {
                 assert_ne!(code.as_deref(), Some("forbidden"), "{role} may call {endpoint}");
+                assert_ne!(code.as_deref(), Some("request_failed"), "{endpoint}: the form must be read");
             } else {
                 assert_eq!(code.as_deref(), Some("forbidden"), "{role} must not call {endpoint} (needs {needs})");
             }
