@@ -62,6 +62,40 @@ pub fn csrf_field(page: &str) -> String {
     page[start..].split('"').next().expect("closing quote").to_owned()
 }
 
+/// The fields of the dashboard's app form (`/_app/save_app`), blank but for `fields`.
+pub fn app_form<'a>(csrf: &'a str, original: &'a str, fields: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("csrf", csrf),
+        ("original", original),
+        ("name", ""),
+        ("repo_url", ""),
+        ("branch", ""),
+        ("dockerfile", ""),
+        ("build_context", ""),
+        ("port", ""),
+        ("health_path", ""),
+        ("health_timeout", ""),
+        ("replicas", ""),
+        ("cpus", ""),
+        ("memory_mb", ""),
+        ("env", ""),
+        ("build_args", ""),
+        ("secrets", ""),
+        ("git_username", ""),
+        ("git_token", ""),
+        ("git_ssh_key", ""),
+        ("registry", ""),
+        ("registry_username", ""),
+        ("registry_password", ""),
+    ];
+    for (key, value) in fields {
+        if let Some(slot) = form.iter_mut().find(|(k, _)| k == key) {
+            slot.1 = value;
+        }
+    }
+    form
+}
+
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};

@@ -1,44 +1,11 @@
 //! The dashboard's forms without JavaScript (progressive enhancement): posted
 //! as plain HTML forms, errors come back on the page with what was typed.
 
-use slipway_tests::{TestApp, location, spawn_app};
+use slipway_tests::{TestApp, app_form, location, spawn_app};
 
 async fn page(app: &TestApp, url: &str) -> String {
     let url = if url.starts_with("http") { url.to_owned() } else { app.at(url) };
     app.client.get(url).send().await.expect("GET").text().await.expect("body")
-}
-
-fn app_form<'a>(csrf: &'a str, original: &'a str, fields: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-    let mut form = vec![
-        ("csrf", csrf),
-        ("original", original),
-        ("name", ""),
-        ("repo_url", ""),
-        ("branch", ""),
-        ("dockerfile", ""),
-        ("build_context", ""),
-        ("port", ""),
-        ("health_path", ""),
-        ("health_timeout", ""),
-        ("replicas", ""),
-        ("cpus", ""),
-        ("memory_mb", ""),
-        ("env", ""),
-        ("build_args", ""),
-        ("secrets", ""),
-        ("git_username", ""),
-        ("git_token", ""),
-        ("git_ssh_key", ""),
-        ("registry", ""),
-        ("registry_username", ""),
-        ("registry_password", ""),
-    ];
-    for (key, value) in fields {
-        if let Some(slot) = form.iter_mut().find(|(k, _)| k == key) {
-            slot.1 = value;
-        }
-    }
-    form
 }
 
 #[tokio::test]

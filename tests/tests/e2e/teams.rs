@@ -111,8 +111,12 @@ async fn rbac_matrix_every_role_by_every_api_route() {
 async fn server_fn(app: &TestApp, client: &reqwest::Client, endpoint: &str, fields: &[(&str, &str)]) -> Option<String> {
     let page = client.get(app.at("/account")).send().await.expect("GET").text().await.expect("body");
     let csrf = slipway_tests::csrf_field(&page);
-    let mut form: Vec<(&str, &str)> = fields.to_vec();
-    form.push(("csrf", &csrf));
+    // The app form has many fields: the shared helper fills them (and the CSRF token).
+    let form: Vec<(&str, &str)> = if endpoint == "save_app" {
+        slipway_tests::app_form(&csrf, "", fields)
+    } else {
+        fields.iter().copied().chain([("csrf", csrf.as_str())]).collect()
+    };
     let request = if endpoint == "audit" {
         client.get(app.at("/_app/audit")).query(&[
             ("filter[actor]", ""),
@@ -132,31 +136,6 @@ async fn server_fn(app: &TestApp, client: &reqwest::Client, endpoint: &str, fiel
     Some(body["code"].as_str().unwrap_or("unreadable").to_owned())
 }
 
-/// An invalid app form (every field the server function takes, all blank).
-const SAVE_APP: &[(&str, &str)] = &[
-    ("original", ""),
-    ("name", "Bad Name"),
-    ("repo_url", ""),
-    ("branch", ""),
-    ("dockerfile", ""),
-    ("build_context", ""),
-    ("port", ""),
-    ("health_path", ""),
-    ("health_timeout", ""),
-    ("replicas", ""),
-    ("cpus", ""),
-    ("memory_mb", ""),
-    ("env", ""),
-    ("build_args", ""),
-    ("secrets", ""),
-    ("git_username", ""),
-    ("git_token", ""),
-    ("git_ssh_key", ""),
-    ("registry", ""),
-    ("registry_username", ""),
-    ("registry_password", ""),
-];
-
 /// A server function endpoint, the least role it needs, and the form it is sent.
 type ServerFnCall = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
 
@@ -174,7 +153,7 @@ async fn server_functions_check_the_role_on_the_server() {
         ("rollback", "deployer", &[("app", "no-such-app"), ("id", "999999")]),
         ("save_env", "deployer", &[("app", "no-such-app"), ("env", ""), ("build_args", ""), ("secrets", "")]),
         ("delete_app", "admin", &[("name", "no-such-app"), ("confirm", "no-such-app")]),
-        ("save_app", "admin", SAVE_APP),
+        ("save_app", "admin", &[("name", "Bad Name")]),
         (
             "save_target",
             "admin",
